@@ -1,0 +1,5 @@
+import sys
+
+from digitnet.cli import main
+
+sys.exit(main())

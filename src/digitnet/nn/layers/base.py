@@ -1,0 +1,115 @@
+"""The layer contract every building block of digitnet.nn follows.
+
+A layer owns two dicts with the same keys:
+
+    params[name]  the trainable array (e.g. "weight", "bias")
+    grads[name]   dLoss/d params[name], written by the last ``backward`` call
+
+and may own ``buffers`` (state that is saved but not trained, such as batch
+norm running statistics).
+
+    y  = layer.forward(x, training)   # keeps what backward needs
+    dx = layer.backward(dy)           # fills layer.grads, returns dL/dx
+
+``backward`` overwrites ``grads`` (no accumulation) and must follow the
+``forward`` whose input it differentiates. Shapes always include the batch
+axis N first; ``input_shape``/``output_shape`` exclude it.
+
+``build(input_shape, rng, dtype)`` creates the parameters once the input shape
+is known (Sequential calls it); ``get_config()`` returns JSON-able
+hyperparameters and ``Layer.from_config(config)`` rebuilds any layer by its
+class name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitnet.nn import backend
+
+
+class Layer:
+    """Base class: a differentiable map from a batch to a batch."""
+
+    registry: dict[str, type["Layer"]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        Layer.registry[cls.__name__] = cls
+
+    def __init__(self):
+        self.params: dict = {}
+        self.grads: dict = {}
+        self.buffers: dict = {}
+        self.input_shape: tuple[int, ...] | None = None
+        self.output_shape: tuple[int, ...] | None = None
+        self.dtype = np.dtype(np.float32)
+        self.built = False
+
+    # --- construction -------------------------------------------------
+    def build(self, input_shape, rng=None, dtype=np.float32):
+        """Create parameters for inputs of shape (N, *input_shape); return the output shape."""
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self.dtype = np.dtype(dtype)
+        rng = np.random.default_rng(rng)
+        self.output_shape = tuple(self.compute_output_shape(self.input_shape))
+        self.init_params(rng)
+        self.params = {k: backend.to_device(v, self.dtype) for k, v in self.params.items()}
+        self.buffers = {k: backend.to_device(v, self.dtype) for k, v in self.buffers.items()}
+        self.grads = {k: backend.xp().zeros_like(v) for k, v in self.params.items()}
+        self.built = True
+        return self.output_shape
+
+    def compute_output_shape(self, input_shape):
+        """Output shape (without N) for an input shape (without N). Identity by default."""
+        return input_shape
+
+    def init_params(self, rng: np.random.Generator) -> None:
+        """Fill self.params / self.buffers with NumPy arrays. No parameters by default."""
+
+    def astype(self, dtype):
+        """Convert parameters, buffers and grads to ``dtype`` in place; returns self."""
+        self.dtype = np.dtype(dtype)
+        for store in (self.params, self.grads, self.buffers):
+            for k in store:
+                store[k] = store[k].astype(self.dtype)
+        return self
+
+    # --- computation ---------------------------------------------------
+    def forward(self, x, training: bool = False):
+        raise NotImplementedError
+
+    def backward(self, dy):
+        raise NotImplementedError
+
+    def __call__(self, x, training: bool = False):
+        return self.forward(x, training)
+
+    # --- description ---------------------------------------------------
+    def get_config(self) -> dict:
+        """JSON-able hyperparameters; ``type(self)(**config)`` rebuilds the layer."""
+        return {}
+
+    @staticmethod
+    def from_config(config: dict) -> "Layer":
+        """Rebuild a layer from ``{"class": name, "config": {...}}``."""
+        try:
+            name = config["class"]
+        except (KeyError, TypeError):
+            raise ValueError(f"layer config {config!r} has no 'class' key") from None
+        cls = Layer.registry.get(name)
+        if cls is None:
+            known = ", ".join(sorted(Layer.registry))
+            raise ValueError(f"unknown layer class {name!r}; expected one of: {known}")
+        return cls(**config.get("config", {}))
+
+    def to_config(self) -> dict:
+        """``{"class": ..., "config": ...}``, the inverse of ``from_config``."""
+        return {"class": type(self).__name__, "config": self.get_config()}
+
+    def n_params(self) -> int:
+        return int(sum(int(np.prod(p.shape)) for p in self.params.values()))
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
