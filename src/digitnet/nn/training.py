@@ -1,0 +1,107 @@
+"""The training loop behind ``Sequential.fit`` — the one copy every variant uses.
+
+For each epoch: draw a permutation from the fit's generator, cut it into
+mini-batches, optionally augment each batch, take one optimiser step per batch
+(setting the learning rate from the schedule first), then evaluate on the
+validation data and hand the epoch's figures to the callbacks.
+
+A non-finite loss stops training at once with ``TrainingDiverged`` naming the
+epoch and batch; checkpoint callbacks never see that epoch, so a good saved
+model is never overwritten by a diverged one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from digitnet.nn import callbacks as cb
+from digitnet.nn.layers.dropout import Dropout
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def _split_validation(x, y, validation_data, validation_split):
+    if validation_data is not None:
+        if validation_split:
+            raise ValueError("give validation_data or validation_split, not both")
+        return x, y, validation_data
+    if validation_split:
+        if not 0 < validation_split < 1:
+            raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}")
+        n_val = int(round(x.shape[0] * validation_split))
+        return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
+    return x, y, None
+
+
+def fit(model, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None, validation_split: float = 0.0,
+        shuffle: bool = True, callbacks=(), rng=None, initial_epoch: int | None = None, augment=None,
+        verbose: bool = True):
+    """Train ``model`` on (x, y); returns the History callback.
+
+    x: (N, ...) inputs; y: (N,) integer labels or (N, C) target rows.
+    epochs is the index of the last epoch to run, Keras-style: with
+    ``initial_epoch=2, epochs=4`` epochs 3 and 4 are run. ``initial_epoch``
+    defaults to ``model.epochs_done``, so calling ``fit`` on a model loaded from
+    a checkpoint continues where it stopped. ``rng``: a seed or Generator to
+    use from now on (default: the model's own generator, restored by
+    ``load``). ``augment(batch, rng) -> batch`` transforms each training batch.
+    """
+    if model.optimizer is None:
+        raise RuntimeError("call model.compile(optimizer=..., loss=...) before fit()")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x has {x.shape[0]} samples but y has {y.shape[0]}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    x, y, val = _split_validation(x, y, validation_data, validation_split)
+    if rng is not None:
+        model.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    for layer in model.layers:
+        if isinstance(layer, Dropout):
+            layer.rng = model.rng
+    model._require_built(x)
+    start_epoch = model.epochs_done if initial_epoch is None else int(initial_epoch)
+    n = x.shape[0]
+    steps = math.ceil(n / batch_size)
+    history = cb.History()
+    extra = [cb.ProgressBar()] if verbose else []
+    callbacks = cb.CallbackList([history, *callbacks, *extra], model)
+    model.stop_training = False
+    callbacks.on_train_begin({"epochs": epochs, "steps": steps, "initial_epoch": start_epoch})
+    for epoch in range(start_epoch, epochs):
+        t0 = time.perf_counter()
+        callbacks.on_epoch_begin(epoch, {})
+        order = model.rng.permutation(n) if shuffle else np.arange(n)
+        total_loss, correct = 0.0, 0
+        for b in range(steps):
+            idx = order[b * batch_size:(b + 1) * batch_size]
+            xb, yb = x[idx], y[idx]
+            if augment is not None:
+                xb = augment(xb, model.rng)
+            if model.schedule is not None:
+                t = epoch if model.schedule.unit == "epoch" else epoch * steps + b
+                model.optimizer.lr = model.schedule(t)
+            loss, ok = model.train_step(xb, yb)
+            if not math.isfinite(loss):
+                callbacks.on_train_end({"diverged": True})
+                raise TrainingDiverged(
+                    f"training diverged: loss became {loss} at epoch {epoch + 1}, batch {b + 1}/{steps} "
+                    f"(lr {model.optimizer.lr:g}); try a smaller learning rate")
+            total_loss += loss * len(idx)
+            correct += ok
+            callbacks.on_batch_end(b, {"loss": loss, "batch_size": len(idx)})
+        logs = {"epoch": epoch + 1, "loss": total_loss / n, "accuracy": correct / n}
+        if val is not None:
+            v = model.evaluate(val[0], val[1])
+            logs.update(val_loss=v["loss"], val_accuracy=v["accuracy"])
+        logs.update(lr=float(model.optimizer.lr), seconds=time.perf_counter() - t0)
+        model.epochs_done = epoch + 1
+        callbacks.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callbacks.on_train_end({})
+    return history
