@@ -1,0 +1,1 @@
+"""One module per ``digitnet`` subcommand (see digitnet.cli)."""
