@@ -73,7 +73,7 @@ class Sequential:
         """Choose the optimiser (name or object), loss (name or object) and an optional lr schedule."""
         self.optimizer = optim.get(optimizer, **optimizer_kwargs)
         self.loss = losses.get(loss)
-        self.schedule = schedules.get(schedule) if isinstance(schedule, str) else schedule
+        self.schedule = None if schedule is None else schedules.get(schedule)
         return self
 
     def astype(self, dtype):

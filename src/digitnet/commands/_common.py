@@ -1,0 +1,75 @@
+"""Pieces the subcommands share: data options, loading models and turning images into model inputs."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+
+import numpy as np
+
+PREPROCESSING = {"scale": 1 / 255, "layout": "image"}  # uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]
+
+
+def add_data_options(parser: argparse.ArgumentParser, dataset: bool = True) -> None:
+    if dataset:
+        parser.add_argument("--dataset", default="mnist",
+                            help="mnist, fashion-mnist, or a folder of IDX files in the MNIST layout (default mnist)")
+    parser.add_argument("--data-dir", default=None,
+                        help="where the dataset files are (default $DIGITNET_DATA, else ~/.cache/digitnet/<name>)")
+
+
+def formatter(prog):
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def load_split(args, split: str):
+    """(uint8 images (N, 28, 28), int labels (N,)) of a dataset split named by the command's options."""
+    from digitnet.data import load
+
+    images, labels = load(getattr(args, "dataset", "mnist"), split=split, data_dir=args.data_dir)
+    return images, labels.astype(np.int64)
+
+
+def model_inputs(images, model) -> np.ndarray:
+    """uint8 or [0, 1] float images (N, 28, 28) as the float inputs ``model`` was trained on."""
+    images = np.asarray(images)
+    spec = model.preprocessing or PREPROCESSING
+    x = images.astype(model.dtype)
+    if images.dtype == np.uint8:
+        x *= spec.get("scale", 1 / 255)
+    shape = model.input_shape or (1, 28, 28)
+    return x.reshape((x.shape[0],) + tuple(shape))
+
+
+def load_model(path):
+    """A model from a .npz file or a run folder holding model.npz."""
+    from digitnet.nn import io
+
+    if os.path.isdir(path):
+        candidate = os.path.join(path, "model.npz")
+        if not os.path.exists(candidate):
+            raise FileNotFoundError(f"{path} is a folder without model.npz (expected a run folder from 'digitnet train')")
+        path = candidate
+    return io.load(path)
+
+
+def find_models(paths) -> list[str]:
+    """Model files named by paths (files or folders); default every runs/*/model.npz here."""
+    found = []
+    for p in paths or ["runs"]:
+        if os.path.isdir(p):
+            direct = os.path.join(p, "model.npz")
+            found += [direct] if os.path.exists(direct) else sorted(glob.glob(os.path.join(p, "*", "model.npz")))
+        elif os.path.exists(p):
+            found.append(p)
+        else:
+            raise FileNotFoundError(f"no model file or folder at {p!r}")
+    return found
+
+
+def model_name(path: str) -> str:
+    """A short name for a model file: its run folder's name, or the file name."""
+    path = os.path.abspath(path)
+    base = os.path.basename(path)
+    return os.path.basename(os.path.dirname(path)) if base == "model.npz" else os.path.splitext(base)[0]

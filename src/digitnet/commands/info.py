@@ -1,0 +1,39 @@
+"""``digitnet info MODEL``: the architecture summary and the model file's header."""
+
+from __future__ import annotations
+
+import json
+
+from digitnet.commands._common import formatter, load_model
+
+
+def register(sub):
+    p = sub.add_parser("info", help="show a model's layers and its file header", formatter_class=formatter,
+                       description="Print the layer summary and the JSON header of a model file (training options, "
+                                   "metrics, preprocessing, optimiser).",
+                       epilog="examples:\n  digitnet info runs/lenet5-20261121-101500\n  digitnet info model.npz --json")
+    p.add_argument("model", help="model file (.npz) or run folder")
+    p.add_argument("--json", action="store_true", help="print only the header, as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import os
+
+    from digitnet.nn import io
+
+    model = load_model(args.model)
+    path = args.model if not os.path.isdir(args.model) else os.path.join(args.model, "model.npz")
+    header = io.read_header(path)
+    header.get("state", {}).pop("rng", None)  # internal
+    if args.json:
+        print(json.dumps(header, indent=1))
+        return 0
+    print(model.summary())
+    for key in ("metrics", "training", "preprocessing", "optimizer"):
+        if header.get(key):
+            print(f"\n{key}:")
+            for k, v in header[key].items():
+                print(f"  {k}: {v}")
+    print(f"\nepochs trained: {header.get('state', {}).get('epochs_done', 0)}   file format version {header['version']}")
+    return 0

@@ -1,0 +1,83 @@
+"""``digitnet view MODEL``: the seed's "viewtest" — a test image, its label, the guess and the 10 probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitnet.commands._common import add_data_options, formatter, load_model, load_split, model_inputs
+
+SHADES = " .:-=+*#%@"
+EXAMPLES = """examples:
+  digitnet view runs/lenet5-20261121-101500 --index 0
+  digitnet view model.npz --wrong              # the first test image the model gets wrong
+  digitnet view model.npz --wrong 3 --png wrong3.png
+"""
+
+
+def register(sub):
+    p = sub.add_parser("view", help="show a test image with the model's guess in the terminal",
+                       formatter_class=formatter, epilog=EXAMPLES,
+                       description="Draw a test image in the terminal with its true label, the model's guess and "
+                                   "the ten probabilities as bars; optionally save it as a PNG.")
+    p.add_argument("model", help="model file (.npz) or run folder")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--index", type=int, default=0, help="test image index (default 0)")
+    which.add_argument("--wrong", type=int, nargs="?", const=0, metavar="K",
+                       help="the K-th misclassified test image (default the first)")
+    p.add_argument("--png", help="also save the image with its probabilities to this PNG file")
+    add_data_options(p)
+    p.set_defaults(func=run)
+
+
+def render(image) -> str:
+    """A 28x28 image in [0, 1] or uint8 as text, two characters per pixel."""
+    image = np.asarray(image, dtype=np.float64)
+    if image.max() > 1:
+        image = image / 255
+    levels = np.clip((image * (len(SHADES) - 1)).round().astype(int), 0, len(SHADES) - 1)
+    return "\n".join("".join(SHADES[v] * 2 for v in row) for row in levels)
+
+
+def bars(proba, width: int = 30) -> str:
+    top = int(np.argmax(proba))
+    return "\n".join(f"{d}  {'█' * int(round(p * width)):<{width}} {p:6.1%}{'  <- guess' if d == top else ''}"
+                     for d, p in enumerate(proba))
+
+
+def run(args) -> int:
+    model = load_model(args.model)
+    images, labels = load_split(args, "test")
+    if args.wrong is not None:
+        pred = model.predict(model_inputs(images, model))
+        wrong = np.flatnonzero(pred != labels)
+        if args.wrong >= len(wrong):
+            raise ValueError(f"--wrong {args.wrong}: the model makes only {len(wrong)} mistakes on the test set")
+        index = int(wrong[args.wrong])
+    else:
+        index = args.index
+        if not 0 <= index < len(images):
+            raise ValueError(f"--index must be in [0, {len(images) - 1}], got {index}")
+    proba = model.predict_proba(model_inputs(images[index:index + 1], model))[0]
+    guess = int(proba.argmax())
+    verdict = "right" if guess == labels[index] else "WRONG"
+    print(render(images[index]))
+    print(f"test image {index}: true label {labels[index]}, guess {guess} ({proba[guess]:.1%}) — {verdict}")
+    print(bars(proba))
+    if args.png:
+        save_png(images[index], labels[index], proba, args.png, index)
+        print(f"saved {args.png}")
+    return 0
+
+
+def save_png(image, label, proba, path, index):
+    from digitnet.plots import _save, plt
+
+    fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(7, 3))
+    ax_img.imshow(image, cmap="gray")
+    ax_img.axis("off")
+    ax_img.set_title(f"test image {index}, label {label}")
+    colours = ["C2" if d == label else ("C3" if d == int(np.argmax(proba)) else "C0") for d in range(10)]
+    ax_bar.barh(range(10), proba, color=colours)
+    ax_bar.set(yticks=range(10), xlim=(0, 1), xlabel="probability", title=f"guess {int(np.argmax(proba))}")
+    ax_bar.invert_yaxis()
+    _save(fig, path)
