@@ -119,3 +119,49 @@ def first_layer(model, path) -> str:
         fig.suptitle(title, fontsize=9)
         return _save(fig, path)
     raise ValueError("the model has no weighted layer to show")
+
+
+def sweep_curves(results: dict, path, xlabel: str, title: str) -> str:
+    """Accuracy vs strength, one line per model: results = {model name: {"values": [...], "accuracy": [...]}}."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, (name, r) in enumerate(results.items()):
+        ax.plot(r["values"], r["accuracy"], marker="o", ms=3, color=f"C{i % 10}", label=name)
+    ax.set(xlabel=xlabel, ylabel="test accuracy", title=title, ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def shift_grid(results: dict, path) -> str:
+    """One panel per shift direction, accuracy vs shift in pixels, one line per model."""
+    directions = list(next(iter(results.values()))["accuracy"])
+    fig, axes = plt.subplots(2, 4, figsize=(13, 6), sharex=True, sharey=True)
+    for ax, d in zip(axes.flat, directions):
+        for i, (name, r) in enumerate(results.items()):
+            ax.plot(r["shifts"], r["accuracy"][d], marker="o", ms=3, color=f"C{i % 10}", label=name)
+        ax.set_title(f"shift {d}", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.set_ylim(0, 1.02)
+    for ax in axes[1]:
+        ax.set_xlabel("pixels")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("test accuracy")
+    axes.flat[0].legend(fontsize=7)
+    return _save(fig, path)
+
+
+def adversarial_examples(originals, perturbations, adversarials, labels, pred_before, pred_after, path) -> str:
+    """Rows of (original, perturbation, adversarial) with the predictions before and after the attack."""
+    n = len(originals)
+    fig, axes = plt.subplots(n, 3, figsize=(5, 1.7 * n), squeeze=False)
+    for k in range(n):
+        lim = np.abs(perturbations[k]).max() or 1
+        panels = [(originals[k], "gray", None, f"label {labels[k]}, guess {pred_before[k]}"),
+                  (perturbations[k], "RdBu_r", lim, "perturbation"),
+                  (adversarials[k], "gray", None, f"guess {pred_after[k]}")]
+        for ax, (img, cmap, vlim, title) in zip(axes[k], panels):
+            kw = {"vmin": -vlim, "vmax": vlim} if vlim else {"vmin": 0, "vmax": 1}
+            ax.imshow(np.asarray(img).reshape(28, 28), cmap=cmap, **kw)
+            ax.set_title(title, fontsize=8)
+            ax.axis("off")
+    return _save(fig, path)

@@ -1,0 +1,106 @@
+"""``digitnet robustness MODEL...``: accuracy under shifts, rotations, noise, thickness and FGSM/PGD attacks."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from digitnet.commands._common import add_data_options, find_models, formatter, load_model, load_split, model_name
+
+EXAMPLES = """examples:
+  digitnet robustness runs/mlp-100-100-x                      # every sweep, tables + PNGs in robustness/
+  digitnet robustness runs/cnn-plain runs/cnn-aug --only shift --n 10000
+  digitnet robustness model.npz --only fgsm --only pgd --json
+"""
+SWEEPS = ("shift", "rotation", "noise", "thickness", "fgsm", "pgd")
+ROTATIONS = [-45, -30, -20, -10, 0, 10, 20, 30, 45]
+NOISE = [0.0, 0.1, 0.2, 0.3, 0.5, 0.8]
+THICKNESS = [-2, -1, 0, 1, 2, 3]
+EPS = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
+
+
+def register(sub):
+    p = sub.add_parser("robustness", help="accuracy under shifts, rotations, noise, thickness and attacks",
+                       formatter_class=formatter, epilog=EXAMPLES,
+                       description="Sweep perturbations of growing strength over the test set and report accuracy "
+                                   "for each model: shift 0..6 px in 8 directions, rotation, Gaussian noise, stroke "
+                                   "thickness, and FGSM / PGD adversarial attacks (L-infinity, eps sweep).")
+    p.add_argument("models", nargs="+", help="model files or run folders")
+    p.add_argument("--only", choices=SWEEPS, action="append", help="run only these sweeps (repeatable)")
+    p.add_argument("--n", type=int, default=2000, help="test images to use (default 2000; 10000 for all)")
+    p.add_argument("--max-shift", type=int, default=6)
+    p.add_argument("--out", default="robustness", help="folder for results.json and PNGs (default ./robustness)")
+    p.add_argument("--json", action="store_true", help="print results as JSON instead of tables")
+    add_data_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from digitnet import plots, robustness as rb
+
+    wanted = args.only or SWEEPS
+    images, labels = load_split(args, "test")
+    if not 1 <= args.n <= len(images):
+        raise ValueError(f"--n must be in [1, {len(images)}], got {args.n}")
+    images, labels = images[:args.n], labels[:args.n]
+    models = {model_name(p): load_model(p) for p in find_models(args.models)}
+    results = {name: {} for name in models}
+    for name, model in models.items():
+        r = results[name]
+        if "shift" in wanted:
+            r["shift"] = rb.shift_sweep(model, images, labels, args.max_shift)
+        for kind, values in (("rotation", ROTATIONS), ("noise", NOISE), ("thickness", THICKNESS)):
+            if kind in wanted:
+                r[kind] = rb.sweep(model, images, labels, kind, values)
+        for method in ("fgsm", "pgd"):
+            if method in wanted:
+                n_attack = min(len(images), 1000 if method == "pgd" else len(images))
+                r[method] = rb.attack_sweep(model, images[:n_attack], labels[:n_attack], EPS, method)
+                r[method]["values"] = r[method]["eps"]
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    pngs = _figures(results, wanted, args.out, models, images, labels)
+    if args.json:
+        print(json.dumps(results, indent=1))
+    else:
+        _print_tables(results, wanted)
+        print("\n" + "\n".join([os.path.join(args.out, "results.json")] + pngs))
+    return 0
+
+
+def _figures(results, wanted, out, models, images, labels):
+    from digitnet import plots, robustness as rb
+
+    pngs = []
+    if "shift" in wanted:
+        pngs.append(plots.shift_grid({n: r["shift"] for n, r in results.items()}, os.path.join(out, "shift.png")))
+    labels_x = {"rotation": "degrees", "noise": "noise sigma", "thickness": "dilation (+) / erosion (-) px",
+                "fgsm": "epsilon (L-inf)", "pgd": "epsilon (L-inf)"}
+    for kind in ("rotation", "noise", "thickness", "fgsm", "pgd"):
+        if kind in wanted:
+            pngs.append(plots.sweep_curves({n: r[kind] for n, r in results.items()}, os.path.join(out, f"{kind}.png"),
+                                           labels_x[kind], f"accuracy under {kind}"))
+    if "fgsm" in wanted:
+        name, model = next(iter(models.items()))
+        x = rb._inputs(images[:6], model)
+        adv = rb.fgsm(model, x, labels[:6], 0.15)
+        pngs.append(plots.adversarial_examples(x, adv - x, adv, labels[:6], model.predict(x), model.predict(adv),
+                                               os.path.join(out, "fgsm_examples.png")))
+    return pngs
+
+
+def _print_tables(results, wanted):
+    for name, r in results.items():
+        print(f"\n== {name}")
+        if "shift" in r:
+            s = r["shift"]
+            print("shift px    " + "".join(f"{v:>7}" for v in s["shifts"]))
+            for d, acc in s["accuracy"].items():
+                print(f"{d:<11} " + "".join(f"{a:7.1%}" for a in acc))
+        for kind in ("rotation", "noise", "thickness", "fgsm", "pgd"):
+            if kind in r:
+                print(f"{kind:<11} " + "".join(f"{v:>7g}" for v in r[kind]["values"]))
+                print(f"{'accuracy':<11} " + "".join(f"{a:7.1%}" for a in r[kind]["accuracy"]))
