@@ -1,0 +1,241 @@
+"""2-D convolution layer, vectorised as im2col + one (batched) matrix product.
+
+    x (N, I, H, W)   weight (O, I, kh, kw)   bias (O,)   y (N, O, Ho, Wo)
+    y[n, o, r, q] = b[o] + sum_{i,u,v} w[o, i, u, v] xpad[n, i, r*s + u, q*s + v]
+    Ho = (H + pad_top + pad_bottom - kh) // s + 1                  (likewise Wo)
+
+With cols[n] (I*kh*kw, Ho*Wo) the input patches (see im2col.py) and
+W2 = weight.reshape(O, I*kh*kw):
+
+    forward    Y[n]   = W2 @ cols[n] + b
+    backward   dW2    = sum_n dY[n] @ cols[n].T      db = sum_{n,r,q} dY
+               dcols  = W2.T @ dY[n]  ->  dx by col2im (kh*kw slice-adds)
+
+No Python loop runs over samples or pixels; only the kh*kw slice-adds loop.
+``conv_naive.py`` holds the loop definition the tests compare against.
+
+``connections`` (O, I) booleans restrict which input maps feed each output
+map, as in LeNet-5's C3 (``LENET5_C3_TABLE``); it is a fixed mask applied to
+the weight in forward and to its gradient in backward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitnet.nn import backend
+from digitnet.nn import init as initialisers
+from digitnet.nn.layers import im2col
+from digitnet.nn.layers.base import Layer
+
+# LeCun et al. 1998, table I: the S2 maps (of 6) each C3 map (of 16) reads.
+_C3_INPUTS = ((0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
+              (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
+              (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5), (0, 1, 2, 3, 4, 5))
+LENET5_C3_TABLE = [[i in inputs for i in range(6)] for inputs in _C3_INPUTS]  # (16, 6), 60 connections
+
+INFERENCE_COLS_BYTES = 64 << 20  # inference splits large batches so the patch matrix stays below this
+
+
+def _pair(value, what, minimum=1):
+    pair = (value, value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    ok = isinstance(pair, (tuple, list)) and len(pair) == 2 and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum for v in pair)
+    if not ok:
+        kind = "a positive" if minimum == 1 else "a non-negative"
+        raise ValueError(f"{what} must be {kind} int or pair, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+class Conv2D(Layer):
+    """``Conv2D(in_channels, out_channels, kernel_size, stride=1, padding=0 | "same" | "valid")``."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 bias: bool = True, init: str = "he_normal", connections=None):
+        super().__init__()
+        self.in_channels = _pair(in_channels, "in_channels")[0]
+        self.out_channels = _pair(out_channels, "out_channels")[0]
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _pair(stride, "stride")
+        kh, kw = self.kernel_size
+        if padding == "same":
+            if self.stride != (1, 1):
+                raise ValueError(f"padding='same' needs stride 1, got stride={stride!r}")
+            self.pads = ((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2)  # extra row/col at the end, as torch
+        elif padding == "valid":
+            self.pads = (0, 0), (0, 0)
+        elif isinstance(padding, str):
+            raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+        else:
+            ph, pw = _pair(padding, "padding", minimum=0)
+            self.pads = (ph, ph), (pw, pw)
+        self.padding = list(padding) if isinstance(padding, tuple) else padding
+        self.use_bias = bool(bias)
+        initialisers.get(init)  # ValueError naming an unknown initialiser
+        self.init = init
+        self.connections = None
+        if connections is not None:
+            table = np.asarray(connections)
+            if table.shape != (self.out_channels, self.in_channels) or table.dtype.kind not in "bi":
+                raise ValueError(f"connections must be a ({self.out_channels}, {self.in_channels}) table of booleans, "
+                                 f"got shape {table.shape}")
+            self.connections = table.astype(bool).tolist()
+        self.needs_input_grad = True  # False skips dL/dx (a model's first layer); backward then returns None
+        self._work = im2col.Workspace()
+
+    # --- construction ---------------------------------------------------
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3 or input_shape[0] != self.in_channels:
+            raise ValueError(f"Conv2D expects inputs (N, {self.in_channels}, H, W), got per-sample shape {input_shape}")
+        (pt, pb), (pl, pr) = self.pads
+        hp, wp = input_shape[1] + pt + pb, input_shape[2] + pl + pr
+        kh, kw = self.kernel_size
+        if hp < kh or wp < kw:
+            raise ValueError(f"kernel {self.kernel_size} is larger than the padded input {(hp, wp)}")
+        return self.out_channels, (hp - kh) // self.stride[0] + 1, (wp - kw) // self.stride[1] + 1
+
+    def init_params(self, rng):
+        kh, kw = self.kernel_size
+        shape = (self.out_channels, self.in_channels, kh, kw)
+        if self.connections is None:
+            self.params["weight"] = initialisers.initialise(self.init, shape, rng)
+        else:  # each output map's fan-in counts only the input maps it is connected to
+            mask = np.asarray(self.connections, dtype=float)
+            rows = [initialisers.initialise(self.init, (1,) + shape[1:], rng, fan_in=max(int(m.sum()), 1) * kh * kw)
+                    for m in mask]
+            self.params["weight"] = np.concatenate(rows) * mask[:, :, None, None]
+        if self.use_bias:
+            self.params["bias"] = np.zeros(self.out_channels)
+
+    def _mask(self, dtype):
+        if self.connections is None:
+            return None
+        return backend.to_device(np.asarray(self.connections, dtype=dtype)[:, :, None, None])
+
+    # --- computation ----------------------------------------------------
+    def _pad(self, x):
+        (pt, pb), (pl, pr) = self.pads
+        if pt == pb == pl == pr == 0:
+            return backend.xp().ascontiguousarray(x)
+        n, c, h, w = x.shape
+        xpad = self._work.get("xpad", (n, c, h + pt + pb, w + pl + pr), x.dtype, zeros=True)
+        xpad[:, :, pt:pt + h, pl:pl + w] = x  # the borders stay zero
+        return xpad
+
+    def _geometry(self, x_shape):
+        """(Ho, Wo, Hp, Wp): output and padded image sizes."""
+        kh, kw = self.kernel_size
+        (pt, pb), (pl, pr) = self.pads
+        hp, wp = x_shape[2] + pt + pb, x_shape[3] + pl + pr
+        return (hp - kh) // self.stride[0] + 1, (wp - kw) // self.stride[1] + 1, hp, wp
+
+    def _im2col(self, xpad, ho, wo):
+        """Patch matrix cols (I*kh*kw, N*Ho*Wo), rows ordered (i, u, v), columns (n, r, q): one copy."""
+        xp = backend.xp()
+        n, c = xpad.shape[:2]
+        kh, kw = self.kernel_size
+        cols = self._work.get("cols", (c, kh, kw, n, ho, wo), xpad.dtype)
+        xp.copyto(cols, im2col.windows(xpad, kh, kw, *self.stride, ho, wo).transpose(1, 2, 3, 0, 4, 5))
+        return cols.reshape(c * kh * kw, n * ho * wo)
+
+    def _weight2d(self):
+        weight = self.params["weight"]
+        mask = self._mask(weight.dtype)
+        if mask is not None:
+            weight = weight * mask
+        return weight.reshape(self.out_channels, -1)
+
+    def forward(self, x, training=False):
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"Conv2D expected input (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        xp = backend.xp()
+        n = x.shape[0]
+        per_sample = self.in_channels * self.kernel_size[0] * self.kernel_size[1] * x.shape[2] * x.shape[3]
+        chunk = max(1, INFERENCE_COLS_BYTES // (per_sample * x.itemsize))
+        if not training and n > chunk:
+            y = xp.concatenate([self.forward(x[i:i + chunk]) for i in range(0, n, chunk)])
+            self._x, self._cols = x, None  # a backward after a split forward recomputes the patches
+            return y
+        ho, wo, _, _ = self._geometry(x.shape)
+        self._x = x
+        self._cols = cols = self._im2col(self._pad(x), ho, wo)
+        y_cols = (self._weight2d() @ cols).reshape(self.out_channels, n, ho, wo)
+        y = xp.empty((n, self.out_channels, ho, wo), dtype=y_cols.dtype)
+        if self.use_bias:  # back to NCHW and plus bias in one pass
+            xp.add(y_cols.transpose(1, 0, 2, 3), self.params["bias"][:, None, None], out=y)
+        else:
+            xp.copyto(y, y_cols.transpose(1, 0, 2, 3))
+        return y
+
+    def backward(self, dy):
+        xp = backend.xp()
+        x = self._x
+        n, o = x.shape[0], self.out_channels
+        ho, wo, hp, wp = self._geometry(x.shape)
+        if dy.shape != (n, o, ho, wo):
+            raise ValueError(f"Conv2D.backward expected dy of shape {(n, o, ho, wo)}, got {tuple(dy.shape)}")
+        cols = self._cols if self._cols is not None else self._im2col(self._pad(x), ho, wo)
+        dy_cols = self._work.get("dy_cols", (o, n, ho, wo), dy.dtype)
+        xp.copyto(dy_cols, dy.transpose(1, 0, 2, 3))
+        dy_cols = dy_cols.reshape(o, n * ho * wo)
+        if self.use_bias:  # a matrix-vector product beats dy.sum(axis=(0, 2, 3))
+            self.grads["bias"] = dy_cols @ xp.ones(n * ho * wo, dtype=dy.dtype)
+        d_weight = (dy_cols @ cols.T).reshape(self.params["weight"].shape)
+        mask = self._mask(d_weight.dtype)
+        self.grads["weight"] = d_weight if mask is None else d_weight * mask
+        if not self.needs_input_grad:
+            return None
+        return self._input_grad(dy, dy_cols, x.shape, ho, wo, hp, wp)
+
+    def _input_grad(self, dy, dy_cols, x_shape, ho, wo, hp, wp):
+        """dx (N, I, H, W), by whichever of two exact methods moves less memory.
+
+        Stride 1 with enough padding ('same'): dx is itself a convolution of dY, padded by k-1-p, with the
+        kernel flipped and in/out swapped, so im2col + one product again. Otherwise dcols = W2.T @ dY is
+        added back onto the (I, N, Hp, Wp) image by col2im.
+        """
+        xp = backend.xp()
+        n, c, h, w = x_shape
+        o = self.out_channels
+        kh, kw = self.kernel_size
+        (pt, pb), (pl, pr) = self.pads
+        full = (kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr)
+        dx = xp.empty(x_shape, dtype=dy.dtype)
+        if self.stride == (1, 1) and min(full) >= 0 and o * h * w <= 1.5 * c * ho * wp:
+            dy_pad = self._work.get("dy_pad", (o, n, ho + full[0] + full[1], wo + full[2] + full[3]), dy.dtype,
+                                    zeros=True)
+            dy_pad[:, :, full[0]:full[0] + ho, full[2]:full[2] + wo] = dy_cols.reshape(o, n, ho, wo)
+            dy_patches = self._work.get("dy_patches", (o, kh, kw, n, h, w), dy.dtype)
+            xp.copyto(dy_patches, im2col.windows(dy_pad, kh, kw, 1, 1, h, w).transpose(0, 2, 3, 1, 4, 5))
+            flipped = self._weight2d().reshape(o, c, kh, kw)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+            dx_cols = xp.ascontiguousarray(flipped).reshape(c, -1) @ dy_patches.reshape(o * kh * kw, -1)
+            xp.copyto(dx, dx_cols.reshape(c, n, h, w).transpose(1, 0, 2, 3))
+            return dx
+        w2t = self._weight2d().T
+        dxpad = self._work.get("dxpad", (c, n, hp, wp), dy.dtype)
+        dxpad.fill(0)
+        if self.stride == (1, 1):  # wide layout: dY on rows of Wp with zero junk columns, long slice-adds
+            dy_wide = self._work.get("dy_wide", (o, n, ho, wp), dy.dtype, zeros=True)
+            xp.copyto(dy_wide[:, :, :, :wo], dy.transpose(1, 0, 2, 3))
+            dcols = (w2t @ dy_wide.reshape(o, -1)).reshape(c, kh, kw, n, ho * wp)
+            length = im2col.wide_length(ho, wo, wp)
+            im2col.col2im_wide_add(dcols[..., :length].transpose(0, 3, 1, 2, 4), dxpad)
+        else:
+            dcols = (w2t @ dy_cols).reshape(c, kh, kw, n, ho, wo)
+            im2col.col2im_add(dcols.transpose(0, 3, 1, 2, 4, 5), dxpad, *self.stride)
+        xp.copyto(dx, dxpad[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3))
+        return dx
+
+    # --- description ----------------------------------------------------
+    def get_config(self):
+        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                "kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": self.padding,
+                "bias": self.use_bias, "init": self.init, "connections": self.connections}
+
+    def n_params(self):
+        """Trainable weights: masked-out connections are not counted."""
+        if self.connections is None:
+            return super().n_params()
+        kh, kw = self.kernel_size
+        return int(np.sum(self.connections)) * kh * kw + (self.out_channels if self.use_bias else 0)
+
