@@ -92,11 +92,24 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, dy):
-        """Backpropagate dL/doutput through every layer; returns dL/dinput."""
-        for layer in reversed(self.layers):
+    def backward(self, dy, input_grad: bool = True):
+        """Backpropagate dL/doutput through every layer; returns dL/dinput.
+
+        With ``input_grad=False`` (training steps) a first layer that can skip dL/dinput (Conv2D's
+        ``needs_input_grad``) does, and None is returned: for a conv layer that saves its col2im.
+        """
+        for layer in reversed(self.layers[1:]):
             dy = layer.backward(dy)
-        return dy
+        first = self.layers[0] if self.layers else None
+        if first is None:
+            return dy
+        if input_grad or not hasattr(first, "needs_input_grad"):
+            return first.backward(dy)
+        first.needs_input_grad = False
+        try:
+            return first.backward(dy)
+        finally:
+            first.needs_input_grad = True
 
     def parameters(self):
         """[(name, param, grad)] for every trainable array, e.g. ("0.weight", W, dW)."""
@@ -116,7 +129,7 @@ class Sequential:
         x = self._device_batch(x)
         logits = self.forward(x, training=True)
         loss = self.loss(logits, y)
-        self.backward(self.loss.grad())
+        self.backward(self.loss.grad(), input_grad=False)
         self.optimizer.step(self.parameters())
         return loss, count_correct(logits, y)
 
