@@ -1,0 +1,102 @@
+"""The models the drawing app serves: finding them, feeding them a 28x28 image, explaining the answer.
+
+    find_model_files(["runs/mlp", "cnn.npz"])   -> [("mlp", "runs/mlp/model.npz"), ("cnn", "cnn.npz")]
+    AppModel.load(name, path)                   -> an AppModel
+    app_model.answer(image28)                   -> probabilities (10,), saliency (28, 28)
+
+Saliency is the gradient of the top class's logit with respect to the input pixels,
+
+    saliency = d logit[k] / d x,   k = argmax(logits),
+
+obtained by one ``model.forward(x)`` and one ``model.backward(onehot(k))``: red where more ink
+would raise the score of k, blue where it would lower it.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import os
+import threading
+
+import numpy as np
+
+from digitnet.nn import backend, io
+
+IMAGE_SIDE = 28
+
+
+def find_model_files(paths, cwd=".") -> list[tuple[str, str]]:
+    """(display name, model file) for each path given; with none, every ``runs/*/model.npz`` under ``cwd``.
+
+    A path may be a model file, a run folder holding ``model.npz``, or a folder of run folders.
+    The display name is the run folder's name for ``<run>/model.npz``, else the file's stem;
+    repeated names get "-2", "-3", ...
+    """
+    from digitnet.commands._common import find_models, model_name
+
+    files = find_models(list(paths)) if paths else sorted(glob.glob(os.path.join(cwd, "runs", "*", "model.npz")))
+    if not files:
+        where = ", ".join(map(str, paths)) if paths else f"{os.path.abspath(cwd)}/runs/*/model.npz"
+        raise ValueError(f"no trained models found ({where}): run 'digitnet train' first, "
+                         "or pass a model file or run folder")
+    named, used = [], set()
+    for file in files:
+        base = model_name(file)
+        name, k = base, 2
+        while name in used:
+            name, k = f"{base}-{k}", k + 1
+        used.add(name)
+        named.append((name, file))
+    return named
+
+
+class AppModel:
+    """One loaded model with its display name; calls are serialised (layers keep forward state)."""
+
+    def __init__(self, name: str, model, path=None):
+        shape = tuple(model.input_shape or ())
+        if math.prod(shape) != IMAGE_SIDE * IMAGE_SIDE:
+            raise ValueError(f"model {name!r} takes inputs of shape {shape}; the drawing app needs "
+                             f"{IMAGE_SIDE}x{IMAGE_SIDE} = {IMAGE_SIDE * IMAGE_SIDE} pixel inputs")
+        n_out = model.layers[-1].output_shape if model.layers else None
+        if n_out != (10,):
+            raise ValueError(f"model {name!r} has output shape {n_out}; the drawing app needs 10 digit classes")
+        self.name = name
+        self.model = model
+        self.path = None if path is None else str(path)
+        self.lock = threading.Lock()
+
+    @classmethod
+    def load(cls, name: str, path) -> "AppModel":
+        return cls(name, io.load(path, compile=False), path)
+
+    def inputs(self, images: np.ndarray) -> np.ndarray:
+        """Images (N, 28, 28), uint8 or floats in [0, 1] -> (N, *input_shape), as ``digitnet predict`` feeds them."""
+        from digitnet.commands._common import model_inputs
+
+        return model_inputs(images, self.model)
+
+    def answer(self, image28: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities (10,), saliency (28, 28)) for one image (28, 28) in [0, 1]."""
+        x = self.inputs(image28[None])
+        with self.lock:
+            probabilities = self.model.predict_proba(x)[0]
+            logits = self.model.forward(backend.to_device(x, self.model.dtype), training=False)
+            top = int(backend.to_numpy(logits)[0].argmax())
+            seed = backend.xp().zeros_like(logits)
+            seed[0, top] = 1
+            dx = self.model.backward(seed)
+        return probabilities, backend.to_numpy(dx).reshape(IMAGE_SIDE, IMAGE_SIDE)
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Class probabilities (N, 10) for images (N, 28, 28), uint8 or floats in [0, 1]."""
+        with self.lock:
+            return self.model.predict_proba(self.inputs(images))
+
+    def describe(self) -> dict:
+        """JSON-able facts shown on the page."""
+        m = self.model
+        return {"name": self.name, "path": self.path, "input_shape": list(m.input_shape),
+                "parameters": m.n_params(), "layers": [type(layer).__name__ for layer in m.layers],
+                "metrics": m.metrics}
