@@ -32,14 +32,11 @@ def load_split(args, split: str):
 
 
 def model_inputs(images, model) -> np.ndarray:
-    """uint8 or [0, 1] float images (N, 28, 28) as the float inputs ``model`` was trained on."""
-    images = np.asarray(images)
-    spec = model.preprocessing or PREPROCESSING
-    x = images.astype(model.dtype)
-    if images.dtype == np.uint8:
-        x *= spec.get("scale", 1 / 255)
-    shape = model.input_shape or (1, 28, 28)
-    return x.reshape((x.shape[0],) + tuple(shape))
+    """Images (N, 28, 28), uint8 or floats in [0, 1], as the float inputs ``model`` was trained on."""
+    from digitnet.data.inputs import apply_spec
+
+    x = apply_spec(images, model.preprocessing or PREPROCESSING, dtype=model.dtype)
+    return x if model.input_shape is None else x.reshape((x.shape[0],) + tuple(model.input_shape))
 
 
 def load_model(path):
