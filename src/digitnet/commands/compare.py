@@ -12,7 +12,7 @@ KINDS = ("loops", "optimizers", "activations", "init", "batch-size", "lr")
 EXAMPLES = """examples:
   digitnet compare loops                     # the seed's 100-image, 784-16-16-10 timing: loops vs vectorised
   digitnet compare optimizers                # SGD, momentum, Nesterov, Adagrad, RMSprop, Adam, AdamW
-  digitnet compare activations --epochs 5    # linear, sigmoid, tanh, ReLU, leaky ReLU, ELU, GELU
+  digitnet compare activations --epochs 10   # linear, sigmoid, tanh, ReLU, leaky ReLU, ELU, GELU
   digitnet compare init --activation sigmoid # N(0,1) vs Xavier vs He under sigmoid
   digitnet compare batch-size --variants 1,16,256
   digitnet compare lr --optimizer adam --variants 0.0001,0.001,0.01
@@ -36,8 +36,8 @@ def register(sub):
     p.add_argument("--train-size", type=int, help="training images (default 10000; loops: 100)")
     p.add_argument("--val-size", type=int, default=5000,
                    help="validation images, disjoint, also from the training split (default 5000)")
-    p.add_argument("--epochs", type=int, help="epochs per run (default 3; loops: vectorised epochs, 200)")
-    p.add_argument("--seeds", type=int, default=2, help="seeds 0..N-1 per variant (default 2)")
+    p.add_argument("--epochs", type=int, help="epochs per run (default 5; loops: vectorised epochs, 200)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 per variant (default 3)")
     p.add_argument("--variants", help="comma-separated subset of variants, or values for lr / batch-size")
     p.add_argument("--model", default="mlp", help="'mlp' (default; --hidden/--activation/--init) or a zoo name")
     p.add_argument("--hidden", default="128,64", help="MLP hidden layer sizes (default 128,64)")
@@ -75,6 +75,8 @@ def run(args) -> int:
     command = "digitnet " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
     verbose = not args.quiet
     if args.kind == "loops":
+        if args.variants:
+            raise ValueError("'compare loops' has fixed rows; --variants is for the other studies")
         result = studies.compare_loops(
             train_size=args.train_size or 100, epochs=200 if args.epochs is None else args.epochs,
             loop_epochs=args.loop_epochs, numpy_loop_epochs=args.numpy_loop_epochs,
@@ -93,7 +95,7 @@ def run(args) -> int:
         names = [v.strip() for v in args.variants.split(",") if v.strip()]
     result = studies.compare(
         args.kind, train_size=args.train_size or 10000, val_size=args.val_size,
-        epochs=3 if args.epochs is None else args.epochs, seeds=args.seeds, base=base, variant_names=names,
+        epochs=5 if args.epochs is None else args.epochs, seeds=args.seeds, base=base, variant_names=names,
         lr_fixed=args.lr is not None, dataset=args.dataset, data_dir=args.data_dir, out=args.out,
         command=command, verbose=verbose)
     if not verbose:

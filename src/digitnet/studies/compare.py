@@ -29,7 +29,7 @@ import numpy as np
 from digitnet.studies import report
 from digitnet.studies.variants import BASE, variants
 
-DEFAULTS = {"train_size": 10000, "val_size": 5000, "epochs": 3, "seeds": 2}
+DEFAULTS = {"train_size": 10000, "val_size": 5000, "epochs": 5, "seeds": 3}
 
 
 def load_subsets(train_size, val_size, dataset="mnist", data_dir=None, data_seed=0):

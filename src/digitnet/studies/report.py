@@ -105,18 +105,24 @@ def plot_curves(results: dict, path) -> str:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    ends = [r["history"]["wall_seconds"][-1] for v in results["variants"] for r in v["runs"]
+            if len(r["history"]["wall_seconds"]) > 1]
+    log_time = bool(ends) and max(ends) > 20 * min(ends)  # very different speeds: log axis from epoch 1 on
     for i, v in enumerate(results["variants"]):
         colour = f"C{i % 10}"
         for row, x_key in enumerate(("epoch", "wall_seconds")):
             for col, key in enumerate(("loss", "val_accuracy")):
                 x, mean, low, high = _series(v["runs"], key, x_key)
+                if row == 1 and log_time:
+                    x, mean, low, high = x[1:], mean[1:], low[1:], high[1:]
                 ax = axes[row][col]
                 label = v["label"] + (" (diverged)" if v["diverged"] else "")
                 ax.plot(x, mean, color=colour, marker="o", ms=3, label=label)
                 if len(v["runs"]) > 1:
                     ax.fill_between(x, low, high, color=colour, alpha=0.15, lw=0)
     cfg = results["config"]
-    for row, xlabel in enumerate(("epoch", "wall-clock seconds (training + validation)")):
+    time_label = "wall-clock seconds (training + validation)" + (", log scale" if log_time else "")
+    for row, xlabel in enumerate(("epoch", time_label)):
         axes[row][0].set(xlabel=xlabel, ylabel="training loss", yscale="log")
         axes[row][1].set(xlabel=xlabel, ylabel="validation accuracy")
         lows = [v["final_val_accuracy"]["mean"] for v in results["variants"] if v["final_val_accuracy"]["mean"]]
@@ -124,6 +130,8 @@ def plot_curves(results: dict, path) -> str:
             axes[row][1].set_ylim(max(0.0, min(lows) - 0.05), 1.0)
         for ax in axes[row]:
             ax.grid(alpha=0.3)
+            if row == 1 and log_time:
+                ax.set_xscale("log")
     axes[0][1].legend(fontsize=8, loc="lower right")
     fig.suptitle(f"compare {results['study']}: {cfg['train_size']} images, {cfg['epochs']} epochs, "
                  f"{len(cfg['seeds'])} seeds (line: mean, band: min-max)", fontsize=11)
