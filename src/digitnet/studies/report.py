@@ -121,13 +121,18 @@ def plot_curves(results: dict, path) -> str:
                 if len(v["runs"]) > 1:
                     ax.fill_between(x, low, high, color=colour, alpha=0.15, lw=0)
     cfg = results["config"]
+    best = max((a for v in results["variants"] for r in v["runs"] for a in r["history"]["val_accuracy"]
+                if a is not None), default=0.9)
+    top = min(0.999, 1 - (1 - best) / 2)
+    ticks = [t for t in (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998) if t <= top]
     time_label = "wall-clock seconds (training + validation)" + (", log scale" if log_time else "")
     for row, xlabel in enumerate(("epoch", time_label)):
         axes[row][0].set(xlabel=xlabel, ylabel="training loss", yscale="log")
-        axes[row][1].set(xlabel=xlabel, ylabel="validation accuracy")
-        lows = [v["final_val_accuracy"]["mean"] for v in results["variants"] if v["final_val_accuracy"]["mean"]]
-        if lows:  # zoom onto the interesting range, leaving failures visible at the bottom edge
-            axes[row][1].set_ylim(max(0.0, min(lows) - 0.05), 1.0)
+        # logit scale: 0.1 (chance), 0.9, 0.99 equally spaced, so failures and fine differences both show
+        ax = axes[row][1]
+        ax.set(xlabel=xlabel, ylabel="validation accuracy (logit scale)", yscale="logit", ylim=(0.05, top))
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
         for ax in axes[row]:
             ax.grid(alpha=0.3)
             if row == 1 and log_time:
