@@ -26,8 +26,8 @@ def test_compare_writes_results_and_curves(kind, names, tmp_path, mnist_path, ca
     assert rc == 0
     res = read_results(out)
     assert res["study"] == kind and res["config"]["train_size"] == 300 and res["config"]["seeds"] == [0, 1]
-    assert [v["name"] for v in res["variants"]] == [
-        {"batch-size": lambda n: f"b{n}", "lr": lambda n: f"lr{float(n):g}"}.get(kind, str)(n) for n in names.split(",")]
+    expected_name = {"batch-size": lambda n: f"b{n}", "lr": lambda n: f"lr{float(n):g}"}.get(kind, str)
+    assert [v["name"] for v in res["variants"]] == [expected_name(n) for n in names.split(",")]
     for v in res["variants"]:
         assert len(v["runs"]) == 2 and [r["seed"] for r in v["runs"]] == [0, 1]
         for r in v["runs"]:

@@ -39,7 +39,8 @@ def machine_facts() -> dict:
 
     facts = {"platform": platform.platform(), "python": platform.python_version(), "cores": os.cpu_count(),
              "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-             "numpy": np.__version__, "environment": {k: os.environ.get(k) for k in THREAD_VARIABLES}}
+             "numpy": np.__version__, "environment": {k: os.environ.get(k) for k in THREAD_VARIABLES},
+             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}  # others' jobs slow us
     try:
         text = Path("/proc/cpuinfo").read_text()
         lines = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
@@ -148,7 +149,8 @@ def summary(report: dict) -> list[dict]:
     inference = report.get("inference")
     for r in inference if isinstance(inference, list) else []:
         row = rows.setdefault(r["model"], {"model": r["model"]})
-        row.update(latency_ms_batch1=r["latency_ms_batch1"], inference_samples_per_s_batch1000=r["samples_per_s_batch1000"])
+        row.update(latency_ms_batch1=r["latency_ms_batch1"],
+                   inference_samples_per_s_batch1000=r["samples_per_s_batch1000"])
         if row.get("torch_latency_ms_batch1"):
             row["latency_ratio"] = row["torch_latency_ms_batch1"] / r["latency_ms_batch1"]  # > 1: digitnet faster
     return list(rows.values())

@@ -1,4 +1,4 @@
-"""``digitnet compare KIND``: reproducible studies — loops vs vectorised, optimisers, activations, init, batch size, lr."""
+"""``digitnet compare KIND``: reproducible studies (loops vs vectorised, optimisers, activations, init, batch, lr)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def register(sub):
     p.add_argument("--model", default="mlp", help="'mlp' (default; --hidden/--activation/--init) or a zoo name")
     p.add_argument("--hidden", default="128,64", help="MLP hidden layer sizes (default 128,64)")
     p.add_argument("--activation", default="relu", help="MLP activation when not the thing compared (default relu)")
-    p.add_argument("--init", default="xavier_uniform", help="MLP initialiser when not compared (default xavier_uniform)")
+    p.add_argument("--init", default="xavier_uniform",
+                   help="MLP initialiser when not compared (default xavier_uniform)")
     p.add_argument("--optimizer", default="momentum", help="optimiser when not compared (default momentum 0.9)")
     p.add_argument("--lr", type=float, help="learning rate (default 0.01; in 'optimizers' it replaces each "
                                             "optimiser's customary rate; loops: 3.0)")

@@ -233,8 +233,10 @@ class LoopMLP:
                 biases.append(np.asarray(layer.params.get("bias", np.zeros(layer.units)), dtype=np.float64))
                 acts.append("linear")
             elif kind in _FRAMEWORK_NAMES and weights and acts[-1] == "linear":
-                if getattr(layer, "slope", LEAKY_SLOPE) != LEAKY_SLOPE or getattr(layer, "alpha", ELU_ALPHA) != ELU_ALPHA:
-                    raise ValueError(f"layer {i} ({layer!r}): the loop version has fixed slope {LEAKY_SLOPE} / alpha {ELU_ALPHA}")
+                slope, alpha = getattr(layer, "slope", LEAKY_SLOPE), getattr(layer, "alpha", ELU_ALPHA)
+                if slope != LEAKY_SLOPE or alpha != ELU_ALPHA:
+                    raise ValueError(f"layer {i} ({layer!r}): the loop version has fixed slope {LEAKY_SLOPE} "
+                                     f"and alpha {ELU_ALPHA}")
                 acts[-1] = _FRAMEWORK_NAMES[kind]
             elif not (kind == "Flatten" and not weights):
                 raise ValueError(f"layer {i} ({kind}) has no loop version; expected [Flatten], Dense and activations")

@@ -180,7 +180,8 @@ def loops_summary(results: dict) -> str:
     loop, vec = by_key.get("loops-list-b1"), by_key.get("vectorised-float64-b1")
     if loop and vec:
         lines.append(f"ours (this machine): loops {loop['seconds_per_epoch']:.3f} s/epoch, vectorised batch 1 float64 "
-                     f"{vec['seconds_per_epoch']:.4f} s/epoch: {loop['seconds_per_epoch'] / vec['seconds_per_epoch']:.0f}x"
+                     f"{vec['seconds_per_epoch']:.4f} s/epoch: "
+                     f"{loop['seconds_per_epoch'] / vec['seconds_per_epoch']:.0f}x"
                      f" (20 loop epochs: {20 * loop['seconds_per_epoch']:.1f} s; 200 vectorised epochs: "
                      f"{200 * vec['seconds_per_epoch']:.2f} s)")
     if results.get("agreement"):
