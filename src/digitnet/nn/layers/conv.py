@@ -1,18 +1,21 @@
-"""2-D convolution layer, vectorised as im2col + one (batched) matrix product.
+"""2-D convolution layer, vectorised as im2col + one matrix product.
 
     x (N, I, H, W)   weight (O, I, kh, kw)   bias (O,)   y (N, O, Ho, Wo)
     y[n, o, r, q] = b[o] + sum_{i,u,v} w[o, i, u, v] xpad[n, i, r*s + u, q*s + v]
     Ho = (H + pad_top + pad_bottom - kh) // s + 1                  (likewise Wo)
 
-With cols[n] (I*kh*kw, Ho*Wo) the input patches (see im2col.py) and
-W2 = weight.reshape(O, I*kh*kw):
+With cols (I*kh*kw, Ho*Wo*N) the patches of all images (see im2col.py: built
+from a batch-last copy of x, one strided copy), W2 = weight.reshape(O, I*kh*kw)
+and Y, dY as (O, Ho*Wo*N) matrices:
 
-    forward    Y[n]   = W2 @ cols[n] + b
-    backward   dW2    = sum_n dY[n] @ cols[n].T      db = sum_{n,r,q} dY
-               dcols  = W2.T @ dY[n]  ->  dx by col2im (kh*kw slice-adds)
+    forward    Y     = W2 @ cols + b                  (then back to NCHW)
+    backward   dW2   = dY @ cols.T                    db = dY @ 1
+               dcols = W2.T @ dY  ->  dx by col2im (kh*kw slice-adds), or dx as a
+               convolution of dY with the flipped kernel when that moves less memory
 
-No Python loop runs over samples or pixels; only the kh*kw slice-adds loop.
-``conv_naive.py`` holds the loop definition the tests compare against.
+Three matrix products per step; no Python loop over samples or pixels, only
+the kh*kw slice-adds. ``conv_naive.py`` holds the loop definition the tests
+compare against.
 
 ``connections`` (O, I) booleans restrict which input maps feed each output
 map, as in LeNet-5's C3 (``LENET5_C3_TABLE``); it is a fixed mask applied to
@@ -113,14 +116,12 @@ class Conv2D(Layer):
         return backend.to_device(np.asarray(self.connections, dtype=dtype)[:, :, None, None])
 
     # --- computation ----------------------------------------------------
-    def _pad(self, x):
+    def _batch_last(self, x, name="xt"):
+        """x (N, C, H, W) as a zero-padded batch-last image (C, Hp, Wp, N) in a reused buffer."""
         (pt, pb), (pl, pr) = self.pads
-        if pt == pb == pl == pr == 0:
-            return backend.xp().ascontiguousarray(x)
         n, c, h, w = x.shape
-        xpad = self._work.get("xpad", (n, c, h + pt + pb, w + pl + pr), x.dtype, zeros=True)
-        xpad[:, :, pt:pt + h, pl:pl + w] = x  # the borders stay zero
-        return xpad
+        buffer = self._work.get(name, (c, h + pt + pb, w + pl + pr, n), x.dtype, zeros=True)
+        return im2col.to_batch_last(x, buffer, pt, pl)  # the borders stay zero
 
     def _geometry(self, x_shape):
         """(Ho, Wo, Hp, Wp): output and padded image sizes."""
@@ -129,14 +130,14 @@ class Conv2D(Layer):
         hp, wp = x_shape[2] + pt + pb, x_shape[3] + pl + pr
         return (hp - kh) // self.stride[0] + 1, (wp - kw) // self.stride[1] + 1, hp, wp
 
-    def _im2col(self, xpad, ho, wo):
-        """Patch matrix cols (I*kh*kw, N*Ho*Wo), rows ordered (i, u, v), columns (n, r, q): one copy."""
-        xp = backend.xp()
-        n, c = xpad.shape[:2]
+    def _im2col(self, x, ho, wo):
+        """Patch matrix cols (I*kh*kw, Ho*Wo*N), rows ordered (i, u, v), columns (r, q, n)."""
+        xt = self._batch_last(x)
+        c, _, _, n = xt.shape
         kh, kw = self.kernel_size
-        cols = self._work.get("cols", (c, kh, kw, n, ho, wo), xpad.dtype)
-        xp.copyto(cols, im2col.windows(xpad, kh, kw, *self.stride, ho, wo).transpose(1, 2, 3, 0, 4, 5))
-        return cols.reshape(c * kh * kw, n * ho * wo)
+        cols = self._work.get("cols", (c, kh, kw, ho, wo, n), x.dtype)
+        backend.xp().copyto(cols, im2col.windows(xt, kh, kw, *self.stride, ho, wo))
+        return cols.reshape(c * kh * kw, ho * wo * n)
 
     def _weight2d(self):
         weight = self.params["weight"]
@@ -158,13 +159,13 @@ class Conv2D(Layer):
             return y
         ho, wo, _, _ = self._geometry(x.shape)
         self._x = x
-        self._cols = cols = self._im2col(self._pad(x), ho, wo)
-        y_cols = (self._weight2d() @ cols).reshape(self.out_channels, n, ho, wo)
+        self._cols = cols = self._im2col(x, ho, wo)
+        y_cols = (self._weight2d() @ cols).reshape(self.out_channels, ho, wo, n)
         y = xp.empty((n, self.out_channels, ho, wo), dtype=y_cols.dtype)
         if self.use_bias:  # back to NCHW and plus bias in one pass
-            xp.add(y_cols.transpose(1, 0, 2, 3), self.params["bias"][:, None, None], out=y)
+            xp.add(y_cols.transpose(3, 0, 1, 2), self.params["bias"][:, None, None], out=y)
         else:
-            xp.copyto(y, y_cols.transpose(1, 0, 2, 3))
+            xp.copyto(y, y_cols.transpose(3, 0, 1, 2))
         return y
 
     def backward(self, dy):
@@ -174,12 +175,11 @@ class Conv2D(Layer):
         ho, wo, hp, wp = self._geometry(x.shape)
         if dy.shape != (n, o, ho, wo):
             raise ValueError(f"Conv2D.backward expected dy of shape {(n, o, ho, wo)}, got {tuple(dy.shape)}")
-        cols = self._cols if self._cols is not None else self._im2col(self._pad(x), ho, wo)
-        dy_cols = self._work.get("dy_cols", (o, n, ho, wo), dy.dtype)
-        xp.copyto(dy_cols, dy.transpose(1, 0, 2, 3))
-        dy_cols = dy_cols.reshape(o, n * ho * wo)
+        cols = self._cols if self._cols is not None else self._im2col(x, ho, wo)
+        dy_t = im2col.to_batch_last(dy, self._work.get("dy_t", (o, ho, wo, n), dy.dtype))
+        dy_cols = dy_t.reshape(o, ho * wo * n)
         if self.use_bias:  # a matrix-vector product beats dy.sum(axis=(0, 2, 3))
-            self.grads["bias"] = dy_cols @ xp.ones(n * ho * wo, dtype=dy.dtype)
+            self.grads["bias"] = dy_cols @ xp.ones(ho * wo * n, dtype=dy.dtype)
         d_weight = (dy_cols @ cols.T).reshape(self.params["weight"].shape)
         mask = self._mask(d_weight.dtype)
         self.grads["weight"] = d_weight if mask is None else d_weight * mask
@@ -190,9 +190,9 @@ class Conv2D(Layer):
     def _input_grad(self, dy, dy_cols, x_shape, ho, wo, hp, wp):
         """dx (N, I, H, W), by whichever of two exact methods moves less memory.
 
-        Stride 1 with enough padding ('same'): dx is itself a convolution of dY, padded by k-1-p, with the
-        kernel flipped and in/out swapped, so im2col + one product again. Otherwise dcols = W2.T @ dY is
-        added back onto the (I, N, Hp, Wp) image by col2im.
+        Stride 1 with at least half the kernel as padding ('same'): dx is itself a convolution of dY,
+        padded by k-1-p, with the kernel flipped and in/out swapped: im2col + one product again.
+        Otherwise dcols = W2.T @ dY is added back onto the padded image by col2im.
         """
         xp = backend.xp()
         n, c, h, w = x_shape
@@ -200,30 +200,23 @@ class Conv2D(Layer):
         kh, kw = self.kernel_size
         (pt, pb), (pl, pr) = self.pads
         full = (kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr)
-        dx = xp.empty(x_shape, dtype=dy.dtype)
-        if self.stride == (1, 1) and min(full) >= 0 and o * h * w <= 1.5 * c * ho * wp:
-            dy_pad = self._work.get("dy_pad", (o, n, ho + full[0] + full[1], wo + full[2] + full[3]), dy.dtype,
+        if self.stride == (1, 1) and min(full) >= 0 and o * h * w <= 1.5 * c * ho * wo:
+            dy_pad = self._work.get("dy_pad", (o, ho + full[0] + full[1], wo + full[2] + full[3], n), dy.dtype,
                                     zeros=True)
-            dy_pad[:, :, full[0]:full[0] + ho, full[2]:full[2] + wo] = dy_cols.reshape(o, n, ho, wo)
-            dy_patches = self._work.get("dy_patches", (o, kh, kw, n, h, w), dy.dtype)
-            xp.copyto(dy_patches, im2col.windows(dy_pad, kh, kw, 1, 1, h, w).transpose(0, 2, 3, 1, 4, 5))
+            dy_pad[:, full[0]:full[0] + ho, full[2]:full[2] + wo, :] = dy_cols.reshape(o, ho, wo, n)
+            dy_patches = self._work.get("dy_patches", (o, kh, kw, h, w, n), dy.dtype)
+            xp.copyto(dy_patches, im2col.windows(dy_pad, kh, kw, 1, 1, h, w))
             flipped = self._weight2d().reshape(o, c, kh, kw)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-            dx_cols = xp.ascontiguousarray(flipped).reshape(c, -1) @ dy_patches.reshape(o * kh * kw, -1)
-            xp.copyto(dx, dx_cols.reshape(c, n, h, w).transpose(1, 0, 2, 3))
-            return dx
-        w2t = self._weight2d().T
-        dxpad = self._work.get("dxpad", (c, n, hp, wp), dy.dtype)
-        dxpad.fill(0)
-        if self.stride == (1, 1):  # wide layout: dY on rows of Wp with zero junk columns, long slice-adds
-            dy_wide = self._work.get("dy_wide", (o, n, ho, wp), dy.dtype, zeros=True)
-            xp.copyto(dy_wide[:, :, :, :wo], dy.transpose(1, 0, 2, 3))
-            dcols = (w2t @ dy_wide.reshape(o, -1)).reshape(c, kh, kw, n, ho * wp)
-            length = im2col.wide_length(ho, wo, wp)
-            im2col.col2im_wide_add(dcols[..., :length].transpose(0, 3, 1, 2, 4), dxpad)
+            dx_t = xp.ascontiguousarray(flipped).reshape(c, -1) @ dy_patches.reshape(o * kh * kw, -1)
+            dx_t = dx_t.reshape(c, h, w, n)
         else:
-            dcols = (w2t @ dy_cols).reshape(c, kh, kw, n, ho, wo)
-            im2col.col2im_add(dcols.transpose(0, 3, 1, 2, 4, 5), dxpad, *self.stride)
-        xp.copyto(dx, dxpad[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3))
+            dcols = (self._weight2d().T @ dy_cols).reshape(c, kh, kw, ho, wo, n)
+            dx_t = self._work.get("dx_t", (c, hp, wp, n), dy.dtype)
+            dx_t.fill(0)
+            im2col.col2im_add(dcols, dx_t, *self.stride)
+            dx_t = dx_t[:, pt:pt + h, pl:pl + w, :]
+        dx = xp.empty(x_shape, dtype=dy.dtype)
+        xp.copyto(dx, dx_t.transpose(3, 0, 1, 2))
         return dx
 
     # --- description ----------------------------------------------------
