@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from digitnet import __version__
@@ -48,6 +49,9 @@ def main(argv=None) -> int:
         return 0
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # output piped into e.g. head, which stopped reading
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         print("digitnet: interrupted", file=sys.stderr)
         return 130

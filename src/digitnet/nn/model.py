@@ -181,7 +181,7 @@ class Sequential:
         rows = [("#", "layer", "output shape", "params")]
         for i, layer in enumerate(self.layers):
             shape = "?" if layer.output_shape is None else str(("N",) + layer.output_shape).replace("'", "")
-            rows.append((str(i), repr(layer), shape, f"{layer.n_params():,}"))
+            rows.append((str(i), layer.describe(), shape, f"{layer.n_params():,}"))
         widths = [max(len(r[c]) for r in rows) for c in range(4)]
         line = "-" * (sum(widths) + 6)
         text = [f"{self.name}: input {self.input_shape}, {self.dtype.name}", line]

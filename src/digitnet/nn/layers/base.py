@@ -23,6 +23,8 @@ class name.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from digitnet.nn import backend
@@ -113,3 +115,17 @@ class Layer:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+    def describe(self) -> str:
+        """A short repr: only the settings that differ from the constructor's defaults."""
+        defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+        shown = []
+        for k, v in self.get_config().items():
+            if k == "in_features":  # derived from the input shape
+                continue
+            d = defaults.get(k, inspect.Parameter.empty)
+            same = (d == v) or (isinstance(v, list) and not isinstance(d, list) and all(x == d for x in v))
+            if not same or k in ("units", "in_channels", "out_channels", "kernel_size", "rate"):
+                shown.append(f"{k}={v!r}" if k not in ("units",) else repr(v))
+        return f"{type(self).__name__}({', '.join(shown)})"
