@@ -72,7 +72,8 @@ class Conv2D(Layer):
         else:
             ph, pw = _pair(padding, "padding", minimum=0)
             self.pads = (ph, ph), (pw, pw)
-        self.padding = list(padding) if isinstance(padding, tuple) else padding
+            padding = [ph, pw] if isinstance(padding, (tuple, list)) else ph
+        self.padding = padding  # as given, JSON-able: int, [ph, pw], "same" or "valid"
         self.use_bias = bool(bias)
         initialisers.get(init)  # ValueError naming an unknown initialiser
         self.init = init

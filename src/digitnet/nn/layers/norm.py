@@ -69,6 +69,15 @@ class _BatchNorm(Layer):
             a = a.reshape(n, c, h * w) @ xp.ones(h * w, dtype=a.dtype)
         return xp.ones(a.shape[0], dtype=a.dtype) @ a
 
+    def _channel_dot(self, a, b):
+        """sum over every axis but the channel axis of a * b: (C,), without an (N, C, H, W) temporary."""
+        xp = backend.xp()
+        if self.ndim == 2:
+            return self._channel_sum(a * b)
+        n, c, h, w = a.shape
+        a3, b3 = xp.ascontiguousarray(a).reshape(n, c, 1, h * w), xp.ascontiguousarray(b).reshape(n, c, h * w, 1)
+        return xp.ones(n, dtype=a.dtype) @ (a3 @ b3).reshape(n, c)  # N*C dot products
+
     def forward(self, x, training=False):
         xp = backend.xp()
         if x.ndim != self.ndim or x.shape[1] != self.num_features:
@@ -87,7 +96,7 @@ class _BatchNorm(Layer):
         m = x.size // self.num_features
         mean = self._channel_sum(x) / m
         xc = x - self._per_channel(mean)
-        var = self._channel_sum(xc * xc) / m
+        var = self._channel_dot(xc, xc) / m
         inv_std = 1.0 / xp.sqrt(var + self.eps)
         self._xc, self._inv_std, self._m = xc, inv_std, m
         mom = self.momentum
@@ -105,11 +114,11 @@ class _BatchNorm(Layer):
         d_beta = self._channel_sum(dy)
         self.grads["beta"] = d_beta
         if not self._training:  # the statistics were constants: an affine map
-            dy_xc = self._channel_sum(dy * self._x) - self.buffers["running_mean"] * d_beta
+            dy_xc = self._channel_dot(dy, self._x) - self.buffers["running_mean"] * d_beta
             self.grads["gamma"] = dy_xc * inv_std
             return dy * self._per_channel(scale)
         xc, m = self._xc, self._m
-        dy_xc = self._channel_sum(dy * xc)  # sum(dy * (x - mu)) = dgamma / inv_std
+        dy_xc = self._channel_dot(dy, xc)  # sum(dy * (x - mu)) = dgamma / inv_std
         self.grads["gamma"] = dy_xc * inv_std
         correction = xc * self._per_channel(scale * inv_std * inv_std * dy_xc / m)
         correction += self._per_channel(scale * d_beta / m)
