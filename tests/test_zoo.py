@@ -80,3 +80,15 @@ def test_recipes_and_errors():
         zoo.recipe("resnet")
     with pytest.raises(ValueError, match="'median'"):
         zoo.build("lenet5", pool="median")
+
+
+@pytest.mark.mnist
+def test_lenet5_learns_real_digits_quickly(mnist_train, mnist_test):
+    """Two epochs on 3000 real MNIST images already classify held-out digits well."""
+    (x_train, y_train), (x_test, y_test) = mnist_train, mnist_test
+    model = zoo.build("lenet5", seed=0)
+    model.compile(optimizer="adam", loss="cross_entropy", lr=zoo.recipe("lenet5")["lr"])
+    x = (x_train[:3000].astype(np.float32) / 255)[:, None]
+    model.fit(x, y_train[:3000].astype(np.int64), epochs=2, batch_size=64)
+    result = model.evaluate((x_test[:1000].astype(np.float32) / 255)[:, None], y_test[:1000].astype(np.int64))
+    assert result["accuracy"] > 0.9, result
