@@ -12,6 +12,9 @@ do the same to NumPy); the two alternate ``--repeats`` times and each keeps its 
 process each round times ``number`` calls; the figure is the median round, in ms per call.
 ratio = torch time / digitnet time (> 1 means digitnet is faster). NumPy's BLAS threads are set
 through OPENBLAS_NUM_THREADS before NumPy is imported; torch.set_num_threads uses the same count.
+With 2 threads on 2 cores, any other busy process makes both libraries' threaded kernels wait for a
+descheduled worker (measured: up to 70x slower); compare figures only from a quiet machine, or use
+--threads 1.
 """
 
 from __future__ import annotations
@@ -157,8 +160,8 @@ def environment() -> dict:
         pass
     return {"python": platform.python_version(), "numpy": np.__version__, "blas": blas,
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"), "threads": ARGS.threads,
-            "torch": torch.__version__ if torch is not None else None, "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count()}
+            "torch": torch.__version__ if torch is not None else None,
+            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
 
 
 def main() -> int:

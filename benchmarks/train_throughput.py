@@ -11,6 +11,9 @@ cores (and torch's OpenMP threads do the same to NumPy). Sides alternate ``--rep
 each keeps its best. ratio = digitnet samples/s / torch samples/s (> 1: digitnet is faster).
 Latency: median of ``--latency-calls`` forward passes on one image (torch under inference_mode).
 Images come from $DIGITNET_DATA (MNIST) when present, else uniform noise (speed does not depend on it).
+With --threads 2 on a 2-core machine, another busy process stalls the threaded BLAS/OpenMP kernels of
+both sides (measured: LeNet-5 training 70x slower in NumPy, 8x in torch): use a quiet machine or
+--threads 1 for figures worth comparing.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ Models (all take (N, 1, 28, 28) images in [0, 1] and output 10 logits):
                  fastest and best with Adam; tanh is closest to the paper), pool max|avg (default max),
                  c3_table=False (True: C3 reads only the paper's subsets of S2's maps).
     cnn          a stronger small CNN: [conv 32 -> conv 32] -> pool -> [conv 64 -> conv 64] -> pool
-                 -> dense 256 -> 10, 3x3 'same' convs with BatchNorm and ReLU, dropout. Aimed at >= 99.4%
-                 test accuracy without augmentation, >= 99.6% with (recipe(name, augmented=True)).
+                 -> dense 256 -> 10, 3x3 'same' convs with BatchNorm and ReLU, dropout. 99.52% test
+                 accuracy without augmentation (12 epochs); recipe(name, augmented=True) adds shifts,
+                 rotations and zoom, aimed at >= 99.6% (not measured yet: ~45 min of one core).
     mlp-10       784-10: multinomial logistic regression
     mlp-16-16    784-16-16-10 sigmoid (the 3Blue1Brown network)
     mlp-30       784-30-10 sigmoid (Nielsen's "Neural Networks and Deep Learning")
@@ -40,15 +41,15 @@ MLP_SPECS = {  # name: (hidden sizes, activation, dropout)
 }
 NAMES = ("lenet5", "cnn") + tuple(MLP_SPECS)
 
-_RECIPES = {  # CLI keys (see digitnet.commands.train); measured figures are in the README
-    "lenet5": {"optimizer": "adam", "lr": 2e-3, "epochs": 10, "batch_size": 64, "schedule": "cosine"},
+_RECIPES = {  # CLI keys (see digitnet.commands.train). Test accuracy measured with each, seed 0, 5000 validation:
+    "lenet5": {"optimizer": "adam", "lr": 2e-3, "epochs": 10, "batch_size": 64, "schedule": "cosine"},  # 99.10%
     "cnn": {"optimizer": "adam", "lr": 2e-3, "epochs": 12, "batch_size": 64, "schedule": "cosine",
-            "weight_decay": 0.0},
-    "mlp-10": {"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64, "schedule": "cosine"},
-    "mlp-16-16": {"optimizer": "adam", "lr": 3e-3, "epochs": 15, "batch_size": 64, "schedule": "cosine"},
-    "mlp-30": {"optimizer": "adam", "lr": 3e-3, "epochs": 15, "batch_size": 64, "schedule": "cosine"},
-    "mlp-100-100": {"optimizer": "adam", "lr": 1e-3, "epochs": 12, "batch_size": 64, "schedule": "cosine"},
-    "mlp-800-800": {"optimizer": "adam", "lr": 5e-4, "epochs": 20, "batch_size": 64, "schedule": "cosine"},
+            "weight_decay": 0.0},                                                                          # 99.52%
+    "mlp-10": {"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64, "schedule": "cosine"},      # 92.53%
+    "mlp-16-16": {"optimizer": "adam", "lr": 3e-3, "epochs": 15, "batch_size": 64, "schedule": "cosine"},   # 94.68%
+    "mlp-30": {"optimizer": "adam", "lr": 3e-3, "epochs": 15, "batch_size": 64, "schedule": "cosine"},      # 96.13%
+    "mlp-100-100": {"optimizer": "adam", "lr": 1e-3, "epochs": 12, "batch_size": 64, "schedule": "cosine"},  # 98.07%
+    "mlp-800-800": {"optimizer": "adam", "lr": 5e-4, "epochs": 20, "batch_size": 64, "schedule": "cosine"},  # 98.55%
 }
 AUGMENT = "shift=2,rotate=10,zoom=0.1"
 
