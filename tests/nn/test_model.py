@@ -117,3 +117,16 @@ def test_lazy_build_from_first_batch():
     model = Sequential([Dense(4), ReLU(), Dense(2)])
     assert model.forward(np.ones((3, 5), np.float32)).shape == (3, 2)
     assert model.input_shape == (5,)
+
+
+def test_backward_without_input_grad_gives_the_same_parameter_grads(rng):
+    model = Sequential([Flatten(), Dense(6), ReLU(), Dense(3)], input_shape=(2, 2, 2), dtype="float64")
+    x, dy = rng.standard_normal((4, 2, 2, 2)), rng.standard_normal((4, 3))
+    model.forward(x, training=True)
+    dx = model.backward(dy)
+    full = [g.copy() for _, _, g in model.parameters()]
+    model.forward(x, training=True)
+    assert model.backward(dy, input_grad=False) is None
+    for a, (_, _, b) in zip(full, model.parameters()):
+        np.testing.assert_array_equal(a, b)
+    assert dx.shape == x.shape and model.layers[1].needs_input_grad  # flag restored

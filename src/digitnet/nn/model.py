@@ -95,21 +95,24 @@ class Sequential:
     def backward(self, dy, input_grad: bool = True):
         """Backpropagate dL/doutput through every layer; returns dL/dinput.
 
-        With ``input_grad=False`` (training steps) a first layer that can skip dL/dinput (Conv2D's
-        ``needs_input_grad``) does, and None is returned: for a conv layer that saves its col2im.
+        With ``input_grad=False`` (training steps) nothing is computed that only dL/dinput needs:
+        parameter-free layers in front of the first layer with parameters are skipped, and that
+        layer is told not to form its input gradient (``needs_input_grad``); None is returned.
         """
-        for layer in reversed(self.layers[1:]):
+        first = 0 if input_grad else next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        for layer in reversed(self.layers[first + 1:]):
             dy = layer.backward(dy)
-        first = self.layers[0] if self.layers else None
-        if first is None:
+        if not self.layers:
             return dy
-        if input_grad or not hasattr(first, "needs_input_grad"):
-            return first.backward(dy)
-        first.needs_input_grad = False
+        head = self.layers[first]
+        if input_grad:
+            return head.backward(dy)
+        head.needs_input_grad = False
         try:
-            return first.backward(dy)
+            head.backward(dy)
         finally:
-            first.needs_input_grad = True
+            head.needs_input_grad = True
+        return None
 
     def parameters(self):
         """[(name, param, grad)] for every trainable array, e.g. ("0.weight", W, dW)."""

@@ -34,6 +34,7 @@ class Layer:
     """Base class: a differentiable map from a batch to a batch."""
 
     registry: dict[str, type["Layer"]] = {}
+    needs_input_grad = True  # a model sets it False on its first layer during training steps
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -60,7 +60,7 @@ class Dense(Layer):
         if self.use_bias:
             # ones @ dy is a single BLAS call, much faster than dy.sum(axis=0) on tall matrices
             self.grads["bias"] = xp.ones(dy.shape[0], dtype=dy.dtype) @ dy
-        return dy @ self.params["weight"].T
+        return dy @ self.params["weight"].T if self.needs_input_grad else None
 
     def get_config(self):
         return {"units": self.units, "init": self.init, "bias": self.use_bias, "in_features": self.in_features}
