@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -47,6 +46,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(ARGS.th
 import numpy as np  # noqa: E402  (after the thread settings)
 
 from digitnet import zoo  # noqa: E402
+from digitnet.bench import latency_ms  # noqa: E402
 from digitnet.nn import Adam  # noqa: E402
 
 try:
@@ -130,17 +130,6 @@ def torch_run(name, x, y, batch):
         with torch.inference_mode():
             net(xt[:1])
     return train, forward
-
-
-def latency_ms(fn, calls):
-    for _ in range(5):
-        fn()
-    times = []
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
 
 
 def worker(side, name) -> int:

@@ -63,8 +63,9 @@ def machine_facts() -> dict:
     return facts
 
 
-def _latency_ms(fn, calls):
-    for _ in range(3):
+def latency_ms(fn, calls, warmup: int = 3) -> float:
+    """Median wall time of ``fn()`` in milliseconds over ``calls`` calls, after ``warmup`` calls."""
+    for _ in range(warmup):
         fn()
     times = []
     for _ in range(calls):
@@ -85,7 +86,7 @@ def inference_section(models, calls=200, repeats=3) -> list[dict]:
     for name in models:
         model = zoo.build(name, seed=0)
         one = x[:1]
-        latency = _latency_ms(lambda: model.forward(one), calls)
+        latency = latency_ms(lambda: model.forward(one), calls)
         best = min(_timed(lambda: model.forward(x)) for _ in range(repeats))
         rows.append({"model": name, "latency_ms_batch1": latency, "samples_per_s_batch1000": len(x) / best,
                      "parameters": model.n_params()})

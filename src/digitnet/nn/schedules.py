@@ -22,19 +22,14 @@ from __future__ import annotations
 import math
 import numbers
 
+from digitnet.nn.checks import number_in
+
 UNITS = ("epoch", "step")
 
 
 def _number(name, value, low, low_open=True, high=math.inf, high_open=True):
-    """Return ``value`` as float if it lies in the interval, else raise ValueError naming it."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isnan(value)
-    if not ok or not ((value > low if low_open else value >= low) and (value < high if high_open else value <= high)):
-        if high == math.inf:
-            wanted = f"{'>' if low_open else '>='} {low:g}"
-        else:
-            wanted = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be a number {wanted}, got {value!r}")
-    return float(value)
+    """``value`` as float if it lies in the interval (open at ``low`` by default), else ValueError naming it."""
+    return number_in(name, value, low, high, low_open, high_open)
 
 
 def _count(name, value, low=1):
