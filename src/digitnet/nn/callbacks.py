@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
 
 
@@ -57,7 +58,7 @@ class History(Callback):
 
 
 class ProgressBar(Callback):
-    """A tqdm bar per epoch; silent when stderr is not a terminal (then one line per epoch is printed)."""
+    """A tqdm bar during each epoch on a terminal, then one line per epoch (only the lines off a terminal)."""
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
@@ -71,8 +72,9 @@ class ProgressBar(Callback):
         if self.tty:
             from tqdm.auto import tqdm  # imported lazily: only terminals need it
 
+            width = shutil.get_terminal_size((100, 20)).columns or 100  # a 0-wide pty would hide the bar
             self.bar = tqdm(total=self.steps, desc=f"epoch {epoch + 1}/{self.epochs}", file=self.stream,
-                            leave=True, dynamic_ncols=True)
+                            leave=False, ncols=min(width, 120))
 
     def on_batch_end(self, batch, logs):
         if self.bar is not None:
@@ -81,13 +83,10 @@ class ProgressBar(Callback):
                 self.bar.set_postfix(loss=f"{logs['loss']:.4f}")
 
     def on_epoch_end(self, epoch, logs):
-        text = format_logs(logs)
-        if self.bar is not None:
-            self.bar.set_postfix_str(text)
+        if self.bar is not None:  # the bar disappears; the epoch's line stays, as off a terminal
             self.bar.close()
             self.bar = None
-        else:
-            print(f"epoch {epoch + 1}/{self.epochs}  {text}", file=self.stream, flush=True)
+        print(f"epoch {epoch + 1}/{self.epochs}  {format_logs(logs)}", file=self.stream, flush=True)
 
     def on_train_end(self, logs):
         if self.bar is not None:
