@@ -35,11 +35,12 @@ def read_log(path) -> list[dict]:
     return rows
 
 
-def _save(fig, path) -> str:
+def _save(fig, path, dpi: int = 110, tight: bool = True) -> str:
+    """Write ``fig`` as PNG through a temporary name, then close it; returns the path."""
     path = os.fspath(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    fig.savefig(tmp, dpi=dpi, bbox_inches="tight" if tight else None)
     plt.close(fig)
     os.replace(tmp, path)
     return path

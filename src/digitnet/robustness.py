@@ -27,7 +27,7 @@ DIRECTIONS = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1),
 
 
 def _inputs(images, model):
-    from digitnet.commands._common import model_inputs
+    from digitnet.data.inputs import model_inputs
 
     return model_inputs(images, model)
 

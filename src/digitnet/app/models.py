@@ -73,7 +73,7 @@ class AppModel:
 
     def inputs(self, images: np.ndarray) -> np.ndarray:
         """Images (N, 28, 28), uint8 or floats in [0, 1] -> (N, *input_shape), as ``digitnet predict`` feeds them."""
-        from digitnet.commands._common import model_inputs
+        from digitnet.data.inputs import model_inputs
 
         return model_inputs(images, self.model)
 

@@ -33,10 +33,9 @@ def load_split(args, split: str):
 
 def model_inputs(images, model) -> np.ndarray:
     """Images (N, 28, 28), uint8 or floats in [0, 1], as the float inputs ``model`` was trained on."""
-    from digitnet.data.inputs import apply_spec
+    from digitnet.data.inputs import model_inputs as inputs_for
 
-    x = apply_spec(images, model.preprocessing or PREPROCESSING, dtype=model.dtype)
-    return x if model.input_shape is None else x.reshape((x.shape[0],) + tuple(model.input_shape))
+    return inputs_for(images, model, PREPROCESSING)
 
 
 def load_model(path):

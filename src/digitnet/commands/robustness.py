@@ -38,7 +38,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from digitnet import plots, robustness as rb
+    from digitnet import robustness as rb
 
     wanted = args.only or SWEEPS
     images, labels = load_split(args, "test")

@@ -61,6 +61,17 @@ def apply_spec(images, spec: dict, dtype=np.float32) -> np.ndarray:
     return x.reshape((n, 1, h, w) if layout == "image" else (n, h * w))
 
 
+def model_inputs(images, model, default_spec=None) -> np.ndarray:
+    """Images (N, 28, 28), uint8 or floats in [0, 1], as the inputs ``model`` was trained on.
+
+    Follows ``model.preprocessing`` (else ``default_spec``, else scale 1/255 as images) and
+    reshapes to (N, *model.input_shape) in the model's dtype. Needs only those three attributes.
+    """
+    spec = model.preprocessing or default_spec or preprocessing_spec("image")
+    x = apply_spec(images, spec, dtype=model.dtype)
+    return x if model.input_shape is None else x.reshape((x.shape[0],) + tuple(model.input_shape))
+
+
 def to_input(images, layout: str = "image", dtype=np.float32) -> np.ndarray:
     """uint8 images (N, 28, 28) -> floats in [0, 1], shaped (N, 1, 28, 28) ("image") or (N, 784) ("flat")."""
     return apply_spec(images, preprocessing_spec(layout), dtype=dtype)

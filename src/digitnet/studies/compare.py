@@ -19,7 +19,6 @@ std is the sample standard deviation over seeds (ddof=1).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -62,19 +61,14 @@ def build_model(settings: dict, seed: int):
     return zoo.build(settings["model"], seed=seed, dtype=settings["dtype"])
 
 
-def as_inputs(images, model):
-    """uint8 images (N, 28, 28) -> float inputs in [0, 1] shaped (N, *model.input_shape)."""
-    x = np.asarray(images).astype(model.dtype) / 255
-    return x.reshape((x.shape[0],) + tuple(model.input_shape))
-
-
 def run_one(settings: dict, seed: int, epochs: int, train, val) -> dict:
     """Train one model; returns {"seed", "history", "seconds", "final_val_accuracy", "diverged"}."""
+    from digitnet.data.inputs import model_inputs
     from digitnet.nn import History, TrainingDiverged, losses, optim
 
     model = build_model(settings, seed)
-    x, y = as_inputs(train[0], model), train[1]
-    xv, yv = as_inputs(val[0], model), val[1]
+    x, y = model_inputs(train[0], model), train[1]
+    xv, yv = model_inputs(val[0], model), val[1]
     opt = optim.get(settings["optimizer"], lr=settings["lr"], **settings.get("optimizer_kwargs", {}))
     model.compile(opt, losses.get(settings["loss"]))
     start_train, start_val = model.evaluate(x, y), model.evaluate(xv, yv)
@@ -169,11 +163,4 @@ def compare(kind, train_size=DEFAULTS["train_size"], val_size=DEFAULTS["val_size
             "seconds": mean_std([r["seconds"] for r in runs]),
             "diverged": sum(r["diverged"] for r in runs)})
     results["files"] = {"results": "results.json", "curves": "curves.png"}
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(results, f, indent=1)
-    report.plot_curves(results, os.path.join(out, "curves.png"))
-    results["out"] = out
-    if verbose:
-        print(report.table(results))
-        print(f"results in {out}/ (results.json, curves.png)")
-    return results
+    return report.write(results, out, "curves.png", report.plot_curves, report.table, verbose)

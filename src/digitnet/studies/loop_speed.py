@@ -20,7 +20,6 @@ largest loss difference between the list loops and vectorised float64, batch 1
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import tracemalloc
@@ -175,11 +174,4 @@ def compare_loops(train_size=100, epochs=200, loop_epochs=20, numpy_loop_epochs=
                                   / (ref["vectorised_seconds"] / ref["vectorised_epochs"])}}
     out = out or os.path.join("runs", f"compare-loops-{time.strftime('%Y%m%d-%H%M%S')}")
     os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump(results, f, indent=1)
-    report.plot_loops(results, os.path.join(out, "loops.png"))
-    results["out"] = out
-    if verbose:
-        print(report.loops_table(results))
-        print(f"results in {out}/ (results.json, loops.png)")
-    return results
+    return report.write(results, out, "loops.png", report.plot_loops, report.loops_table, verbose)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 
@@ -146,15 +147,21 @@ def plot_curves(results: dict, path) -> str:
 
 def save(fig, path) -> str:
     """Write a figure as PNG (to a temporary name, then renamed) and close it."""
-    import matplotlib.pyplot as plt
+    from digitnet.plots import _save
 
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return _save(fig, path, dpi=90, tight=False)
+
+
+def write(results: dict, out: str, png: str, plot, table, verbose: bool) -> dict:
+    """Save ``results`` as out/results.json and its figure as out/png; print the table if verbose."""
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    plot(results, os.path.join(out, png))
+    results["out"] = out
+    if verbose:
+        print(table(results))
+        print(f"results in {out}/ (results.json, {png})")
+    return results
 
 
 def loops_rows(results: dict) -> list[tuple[str, ...]]:
