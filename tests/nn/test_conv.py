@@ -74,8 +74,11 @@ def test_output_shapes_and_layouts(rng):
     assert built(Conv2D(3, 4, 3, padding="same"), (3, 11, 9)).output_shape == (4, 11, 9)
     assert built(Conv2D(3, 4, 4, padding="same"), (3, 10, 7)).output_shape == (4, 10, 7)
     assert built(Conv2D(3, 4, 3, stride=2, padding=1), (3, 28, 28)).output_shape == (4, 14, 14)
-    y = conv.forward(rng.standard_normal((2, 1, 28, 28)).astype(np.float64))
-    assert y.shape == (2, 6, 24, 24) and y.flags.c_contiguous
+    x = rng.standard_normal((2, 1, 28, 28)).astype(np.float64)
+    y = conv.forward(x)
+    assert y.shape == (2, 6, 24, 24)
+    assert y.transpose(1, 2, 3, 0).flags.c_contiguous  # NCHW values, batch-last memory (no transposing copy)
+    np.testing.assert_allclose(y, conv2d_forward_naive(x, conv.params["weight"], conv.params["bias"]), rtol=1e-12, atol=1e-12)
 
 
 def test_float32_stays_float32(rng):

@@ -91,6 +91,7 @@ class Optimizer:
         self.decay_all = bool(decay_all)
         self.t = 0
         self.slots: dict[str, dict] = {s: {} for s in self.slot_names}
+        self._scratch: dict[str, object] = {}  # one work array per parameter: updates allocate nothing
 
     def step(self, parameters) -> None:
         """One update of every param in ``parameters``, a list of (name, param, grad) triples."""
@@ -115,6 +116,17 @@ class Optimizer:
 
     def _update(self, name, param, g) -> None:
         raise NotImplementedError
+
+    def _work(self, name, param):
+        """A scratch array shaped like ``param`` (not state: never saved), reused every step.
+
+        Writing every intermediate of an update into it with ``out=`` instead of making
+        fresh temporaries halves Adam's time on large layers (page faults, memory traffic).
+        """
+        work = self._scratch.get(name)
+        if work is None or work.shape != param.shape or work.dtype != param.dtype:
+            work = self._scratch[name] = backend.xp().empty_like(param)
+        return work
 
     def _slot(self, slot, name, param):
         """The state array ``slot`` of parameter ``name``, zeros the first time."""
@@ -155,11 +167,24 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
+def _scaled_step(xp, param, numerator, sq, step_size, sq_scale, eps, work):
+    """param -= step_size * (numerator / (sqrt(sq) / sq_scale + eps)), every intermediate in ``work``."""
+    xp.sqrt(sq, out=work)
+    if sq_scale != 1.0:
+        work /= sq_scale
+    work += eps
+    xp.divide(numerator, work, out=work)
+    work *= step_size
+    param -= work
+
+
 class SGD(Optimizer):
     """Plain gradient descent:  p <- p - lr * g."""
 
     def _update(self, name, param, g):
-        param -= self.lr * g
+        work = self._work(name, param)
+        backend.xp().multiply(g, self.lr, out=work)
+        param -= work
 
 
 class Momentum(Optimizer):
@@ -184,10 +209,14 @@ class Momentum(Optimizer):
         v = self._slot("velocity", name, param)
         v *= self.momentum
         v += g
-        param -= self.lr * self._direction(g, v)
+        work = self._direction(g, v, self._work(name, param))
+        work *= self.lr
+        param -= work
 
-    def _direction(self, g, v):
-        return v
+    def _direction(self, g, v, out):
+        """The step direction written into ``out``: v."""
+        backend.xp().copyto(out, v)
+        return out
 
 
 class Nesterov(Momentum):
@@ -197,8 +226,11 @@ class Nesterov(Momentum):
         p <- p - lr * (g + mu * v)
     """
 
-    def _direction(self, g, v):
-        return g + self.momentum * v
+    def _direction(self, g, v, out):
+        """The step direction written into ``out``: g + mu * v."""
+        backend.xp().multiply(v, self.momentum, out=out)
+        out += g
+        return out
 
 
 class Adagrad(Optimizer):
@@ -220,8 +252,10 @@ class Adagrad(Optimizer):
     def _update(self, name, param, g):
         xp = backend.xp()
         s = self._slot("sum_sq", name, param)
-        s += g * g
-        param -= self.lr * (g / (xp.sqrt(s) + self.eps))
+        work = self._work(name, param)
+        xp.multiply(g, g, out=work)
+        s += work
+        _scaled_step(xp, param, g, s, self.lr, 1.0, self.eps, work)
 
 
 class RMSprop(Optimizer):
@@ -244,9 +278,12 @@ class RMSprop(Optimizer):
     def _update(self, name, param, g):
         xp = backend.xp()
         s = self._slot("square_avg", name, param)
+        work = self._work(name, param)
         s *= self.rho
-        s += (1.0 - self.rho) * (g * g)
-        param -= self.lr * (g / (xp.sqrt(s) + self.eps))
+        xp.multiply(g, g, out=work)
+        work *= 1.0 - self.rho
+        s += work
+        _scaled_step(xp, param, g, s, self.lr, 1.0, self.eps, work)
 
 
 class Adam(Optimizer):
@@ -272,12 +309,16 @@ class Adam(Optimizer):
         xp = backend.xp()
         m = self._slot("m", name, param)
         v = self._slot("v", name, param)
-        m += (1.0 - self.beta1) * (g - m)
+        work = self._work(name, param)
+        xp.subtract(g, m, out=work)
+        work *= 1.0 - self.beta1
+        m += work
         v *= self.beta2
-        v += (1.0 - self.beta2) * (g * g)
+        xp.multiply(g, g, out=work)
+        work *= 1.0 - self.beta2
+        v += work
         step_size = self.lr / (1.0 - self.beta1 ** self.t)
-        denom = xp.sqrt(v) / math.sqrt(1.0 - self.beta2 ** self.t) + self.eps
-        param -= step_size * (m / denom)
+        _scaled_step(xp, param, m, v, step_size, math.sqrt(1.0 - self.beta2 ** self.t), self.eps, work)
 
 
 class AdamW(Adam):

@@ -60,9 +60,20 @@ class _BatchNorm(Layer):
         """A (C,) vector shaped to broadcast against the input: (C,) or (C, 1, 1)."""
         return v if self.ndim == 2 else v[:, None, None]
 
+    def _channel_rows(self, a):
+        """(C, M) view of ``a`` when its memory is channel-major (NCHW values stored batch-last, as
+        Conv2D outputs them; or a (N, C) array transposed), else None."""
+        if self.ndim == 4:
+            rows = a.transpose(1, 2, 3, 0)
+            return rows.reshape(a.shape[1], -1) if rows.flags.c_contiguous else None
+        return None
+
     def _channel_sum(self, a):
         """sum over every axis but the channel axis, as matrix-vector products: (C,)."""
         xp = backend.xp()
+        rows = self._channel_rows(a)
+        if rows is not None:
+            return rows @ xp.ones(rows.shape[1], dtype=a.dtype)
         a = xp.ascontiguousarray(a)
         if self.ndim == 4:
             n, c, h, w = a.shape
@@ -74,6 +85,9 @@ class _BatchNorm(Layer):
         xp = backend.xp()
         if self.ndim == 2:
             return self._channel_sum(a * b)
+        rows_a, rows_b = self._channel_rows(a), self._channel_rows(b)
+        if rows_a is not None and rows_b is not None:  # C dot products of length N*H*W
+            return (rows_a[:, None, :] @ rows_b[:, :, None]).reshape(-1)
         n, c, h, w = a.shape
         a3, b3 = xp.ascontiguousarray(a).reshape(n, c, 1, h * w), xp.ascontiguousarray(b).reshape(n, c, h * w, 1)
         return xp.ones(n, dtype=a.dtype) @ (a3 @ b3).reshape(n, c)  # N*C dot products

@@ -51,11 +51,11 @@ class _Pool2D(Layer):
         _, ho, wo = self.compute_output_shape(x.shape[1:])
         return ho, wo
 
-    def _grad_buffer(self, x_shape, ho, wo, dtype):
-        """dx, zeroed unless the windows tile the input exactly (then every element is written once)."""
+    def _grad_buffer(self, x, ho, wo, dtype):
+        """dx laid out in memory like x, zeroed unless the windows tile x exactly (then each element is written once)."""
         xp = backend.xp()
-        tiles = self.stride == self.kernel_size and (ho * self.stride[0], wo * self.stride[1]) == tuple(x_shape[2:])
-        return xp.empty(x_shape, dtype) if tiles else xp.zeros(x_shape, dtype)
+        tiles = self.stride == self.kernel_size and (ho * self.stride[0], wo * self.stride[1]) == tuple(x.shape[2:])
+        return xp.empty_like(x, dtype=dtype) if tiles else xp.zeros_like(x, dtype=dtype)
 
     @property
     def _overlapping(self):
@@ -81,8 +81,8 @@ class MaxPool2D(_Pool2D):
     def backward(self, dy):
         xp = backend.xp()
         x, y = self._x, self._y
-        dx = self._grad_buffer(x.shape, *y.shape[2:], dy.dtype)
-        rest = dy.copy()  # gradient not yet routed to an earlier maximal tap
+        dx = self._grad_buffer(x, *y.shape[2:], dy.dtype)
+        rest = xp.copy(dy)  # gradient not yet routed to an earlier maximal tap (memory order kept)
         x_taps, dx_taps = self._taps(x, *y.shape[2:]), self._taps(dx, *y.shape[2:])
         for i, (x_tap, dx_tap) in enumerate(zip(x_taps, dx_taps)):
             if i == len(x_taps) - 1:  # the last tap is the maximum wherever no earlier one was
@@ -110,12 +110,12 @@ class AvgPool2D(_Pool2D):
         for tap in taps[2:]:
             y += tap
         y *= 1.0 / len(taps)
-        self._x_shape = x.shape
+        self._x = x
         return y
 
     def backward(self, dy):
         ho, wo = dy.shape[2:]
-        dx = self._grad_buffer(self._x_shape, ho, wo, dy.dtype)
+        dx = self._grad_buffer(self._x, ho, wo, dy.dtype)
         share = dy * (1.0 / (self.kernel_size[0] * self.kernel_size[1]))
         for dx_tap in self._taps(dx, ho, wo):
             if self._overlapping:

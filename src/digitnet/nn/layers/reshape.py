@@ -2,13 +2,15 @@
 
     Flatten:  (N, d1, d2, ...) -> (N, d1*d2*...)   (C-order, so NCHW flattens as PyTorch does)
     Reshape:  (N, *a) -> (N, *target_shape)
-Backward reshapes the gradient back to the input's shape.
+Backward reshapes the gradient back to the input's shape (Flatten also gives it the
+input's memory order, so the layers below keep Conv2D's batch-last layout: see conv.py).
 """
 
 from __future__ import annotations
 
 import math
 
+from digitnet.nn import backend
 from digitnet.nn.layers.base import Layer
 
 
@@ -19,11 +21,16 @@ class Flatten(Layer):
         return (math.prod(input_shape),)
 
     def forward(self, x, training=False):
-        self._shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        self._x = x
+        return x.reshape(x.shape[0], -1)  # a copy in NCHW order when x is stored batch-last
 
     def backward(self, dy):
-        return dy.reshape(self._shape)
+        x = self._x
+        if x.flags.c_contiguous:
+            return dy.reshape(x.shape)
+        dx = backend.xp().empty_like(x, dtype=dy.dtype)  # same memory order as x
+        backend.xp().copyto(dx, dy.reshape(x.shape))
+        return dx
 
 
 class Reshape(Layer):
