@@ -8,7 +8,7 @@ With cols (I*kh*kw, Ho*Wo*N) the patches of all images (see im2col.py: built
 from a batch-last copy of x, one strided copy), W2 = weight.reshape(O, I*kh*kw)
 and Y, dY as (O, Ho*Wo*N) matrices:
 
-    forward    Y     = W2 @ cols + b                  (then back to NCHW)
+    forward    Y     = W2 @ cols + b                  (returned as an NCHW view: batch_last_as_nchw)
     backward   dW2   = dY @ cols.T                    db = dY @ 1
                dcols = W2.T @ dY  ->  dx by col2im (kh*kw slice-adds), or dx as a
                convolution of dY with the flipped kernel when that moves less memory

@@ -1,7 +1,9 @@
 """im2col / col2im: turning a convolution into one matrix product, and back.
 
 Conv2D works internally on images stored batch-last, (C, H, W, N): one
-transposing copy of the input (done together with the zero padding). Then a
+copy of the input, done together with the zero padding (a plain contiguous
+copy when the input is another Conv2D's output, which is batch-last memory
+already; see ``conv.batch_last_as_nchw``). Then a
 patch of every image at every output position is a *view*
 
     windows[c, u, v, r, q, n] = xt[c, r*sh + u, q*sw + v, n]          (C, kh, kw, Ho, Wo, N)

@@ -1,0 +1,129 @@
+"""How fast could a NumPy training step be? The time of its matrix products alone, against PyTorch.
+
+    python benchmarks/matmul_floor.py [--models cnn,lenet5,mlp-800-800] [--threads 2] [--batches 100]
+
+For each zoo model this lists the matrix products one digitnet training step makes (batch 64,
+float32; Conv2D: forward W2 @ cols, weight gradient cols @ dY.T, input gradient by the flipped-kernel
+product or W2.T @ dY, none for the first layer; Dense: x @ W, x.T @ dy, dy @ W.T), times them alone
+with NumPy's BLAS on random matrices of the same shapes and orientations (best of ``--rounds``),
+and prints them next to the whole step of digitnet and of PyTorch (both from
+benchmarks/train_throughput.py's workers, each in its own process).
+
+    ceiling = torch step / products
+
+is the best ratio digitnet/PyTorch any NumPy implementation calling this BLAS could reach if
+everything but the products took no time at all. Under the environment's OPENBLAS_CORETYPE=Haswell
+the cnn's products alone take about as long as PyTorch's whole step (ceiling ~0.9): the cnn's ratio
+target of 1.0 cannot be met by trimming the rest; only a faster BLAS or fewer multiplications can.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="cnn,lenet5,mlp-800-800")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batches", type=int, default=100, help="training steps per side for the step times")
+    parser.add_argument("--rounds", type=int, default=20, help="timed repetitions of each product (best kept)")
+    return parser.parse_args(argv)
+
+
+ARGS = parse_args()
+os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402  (after the thread settings)
+
+from digitnet import zoo  # noqa: E402
+
+BATCH = 64
+
+
+def step_products(model):
+    """[(label, A shape, B shape, transpose A?, transpose B?)]: one training step's products, as digitnet makes them."""
+    products, first = [], True
+    for i, layer in enumerate(model.layers):
+        kind = type(layer).__name__
+        if kind == "Conv2D":
+            c, o = layer.in_channels, layer.out_channels
+            kh, kw = layer.kernel_size
+            _, ho, wo = layer.output_shape
+            _, h, w = layer.input_shape
+            k, m = c * kh * kw, ho * wo * BATCH
+            products += [(f"{i} conv fwd", (o, k), (k, m), False, False),
+                         (f"{i} conv dW", (k, m), (o, m), False, True)]
+            if not first:  # conv.py: flipped-kernel product for 'same' stride 1, else W2.T @ dY
+                flipped = layer.stride == (1, 1) and layer.padding == "same" and o * h * w <= 1.5 * c * ho * wo
+                products.append((f"{i} conv dx", (c, o * kh * kw), (o * kh * kw, h * w * BATCH), False, False)
+                                if flipped else (f"{i} conv dx", (o, k), (o, m), True, False))
+            first = False
+        elif kind == "Dense":
+            n_in, n_out = layer.input_shape[0], layer.units
+            products += [(f"{i} dense fwd", (BATCH, n_in), (n_in, n_out), False, False),
+                         (f"{i} dense dW", (BATCH, n_in), (BATCH, n_out), True, False)]
+            if not first:
+                products.append((f"{i} dense dx", (BATCH, n_out), (n_in, n_out), False, True))
+            first = False
+    return products
+
+
+def time_products(products, rounds) -> float:
+    """Seconds for all ``products`` once, each timed alone (best of ``rounds``)."""
+    rng = np.random.default_rng(0)
+    total = 0.0
+    for _, a_shape, b_shape, transpose_a, transpose_b in products:
+        a = rng.random(a_shape, dtype=np.float32)
+        b = rng.random(b_shape, dtype=np.float32)
+        a, b = (a.T if transpose_a else a), (b.T if transpose_b else b)
+
+        def run():
+            return a @ b
+        run()
+        best = float("inf")
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - t0)
+        total += best
+    return total
+
+
+def step_ms(side, name) -> float:
+    """ms per training step of one side, from train_throughput.py's worker in its own process."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_throughput.py")
+    argv = [sys.executable, script, "--side", side, "--models", name, "--batches", str(ARGS.batches),
+            "--threads", str(ARGS.threads), "--latency-calls", "3"]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    return 1e3 * BATCH / json.loads(out.strip().splitlines()[-1])["samples_per_s"]
+
+
+def main() -> int:
+    try:
+        import torch  # noqa: F401
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    print(f"threads={ARGS.threads} OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
+          f"numpy={np.__version__} batch={BATCH} float32")
+    print(f"{'model':12s} {'products ms':>11s} {'digitnet ms':>11s} {'rest ms':>8s} {'torch ms':>8s} "
+          f"{'ratio':>6s} {'ceiling':>7s}")
+    for name in ARGS.models.split(","):
+        products = time_products(step_products(zoo.build(name)), ARGS.rounds) * 1e3
+        ours = step_ms("digitnet", name)
+        line = f"{name:12s} {products:11.2f} {ours:11.2f} {ours - products:8.2f}"
+        if have_torch:
+            theirs = step_ms("torch", name)
+            line += f" {theirs:8.2f} {theirs / ours:6.2f} {theirs / products:7.2f}"
+        print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
