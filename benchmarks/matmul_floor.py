@@ -59,8 +59,8 @@ def step_products(model):
             k, m = c * kh * kw, ho * wo * BATCH
             products += [(f"{i} conv fwd", (o, k), (k, m), False, False),
                          (f"{i} conv dW", (k, m), (o, m), False, True)]
-            if not first:  # conv.py: flipped-kernel product for 'same' stride 1, else W2.T @ dY
-                flipped = layer.stride == (1, 1) and layer.padding == "same" and o * h * w <= 1.5 * c * ho * wo
+            if not first:  # the flipped-kernel product, or W2.T @ dY for col2im
+                flipped = layer.input_grad_by_flipped_kernel((h, w))
                 products.append((f"{i} conv dx", (c, o * kh * kw), (o * kh * kw, h * w * BATCH), False, False)
                                 if flipped else (f"{i} conv dx", (o, k), (o, m), True, False))
             first = False

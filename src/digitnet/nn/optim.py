@@ -211,14 +211,13 @@ class Momentum(Optimizer):
         v = self._slot("velocity", name, param)
         v *= self.momentum
         v += g
-        work = self._direction(g, v, self._work(name, param))
-        work *= self.lr
+        work = self._work(name, param)
+        backend.xp().multiply(self._direction(g, v, work), self.lr, out=work)
         param -= work
 
     def _direction(self, g, v, out):
-        """The step direction written into ``out``: v."""
-        backend.xp().copyto(out, v)
-        return out
+        """The step direction: v itself (``out`` is left for subclasses that compute one)."""
+        return v
 
 
 class Nesterov(Momentum):

@@ -200,6 +200,19 @@ class Conv2D(Layer):
             return None
         return self._input_grad(dy, dy_cols, x.shape, ho, wo, hp, wp)
 
+    def input_grad_by_flipped_kernel(self, input_hw) -> bool:
+        """Whether backward computes dx as a flipped-kernel convolution of dY (else by col2im).
+
+        Possible for stride 1 with at least half the kernel as padding on every side; chosen when
+        its patch matrix (O*kh*kw, H*W*N) is at most 1.5x col2im's (I*kh*kw, Ho*Wo*N).
+        """
+        kh, kw = self.kernel_size
+        (pt, pb), (pl, pr) = self.pads
+        h, w = input_hw
+        _, ho, wo = self.compute_output_shape((self.in_channels, h, w))
+        possible = self.stride == (1, 1) and min(kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr) >= 0
+        return possible and self.out_channels * h * w <= 1.5 * self.in_channels * ho * wo
+
     def _input_grad(self, dy, dy_cols, x_shape, ho, wo, hp, wp):
         """dx (N, I, H, W), by whichever of two exact methods moves less memory.
 
@@ -213,7 +226,7 @@ class Conv2D(Layer):
         kh, kw = self.kernel_size
         (pt, pb), (pl, pr) = self.pads
         full = (kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr)
-        if self.stride == (1, 1) and min(full) >= 0 and o * h * w <= 1.5 * c * ho * wo:
+        if self.input_grad_by_flipped_kernel((h, w)):
             dy_pad = self._work.get("dy_pad", (o, ho + full[0] + full[1], wo + full[2] + full[3], n), dy.dtype,
                                     zeros=True)
             dy_pad[:, full[0]:full[0] + ho, full[2]:full[2] + wo, :] = dy_cols.reshape(o, ho, wo, n)

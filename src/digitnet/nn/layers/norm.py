@@ -61,8 +61,8 @@ class _BatchNorm(Layer):
         return v if self.ndim == 2 else v[:, None, None]
 
     def _channel_rows(self, a):
-        """(C, M) view of ``a`` when its memory is channel-major (NCHW values stored batch-last, as
-        Conv2D outputs them; or a (N, C) array transposed), else None."""
+        """(C, M) view of an (N, C, H, W) ``a`` whose memory is batch-last (C, H, W, N), as Conv2D
+        outputs it, else None (then the sums go through an NCHW copy)."""
         if self.ndim == 4:
             rows = a.transpose(1, 2, 3, 0)
             return rows.reshape(a.shape[1], -1) if rows.flags.c_contiguous else None

@@ -28,8 +28,9 @@ class Flatten(Layer):
         x = self._x
         if x.flags.c_contiguous:
             return dy.reshape(x.shape)
-        dx = backend.xp().empty_like(x, dtype=dy.dtype)  # same memory order as x
-        backend.xp().copyto(dx, dy.reshape(x.shape))
+        xp = backend.xp()
+        dx = xp.empty_like(x, dtype=dy.dtype)  # same memory order as x
+        xp.copyto(dx, dy.reshape(x.shape))
         return dx
 
 
