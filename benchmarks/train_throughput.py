@@ -162,15 +162,16 @@ def worker(side, name) -> int:
     x, y, _ = training_images(ARGS.batches * ARGS.batch_size, np.random.default_rng(0))
     train, forward = (digitnet_run if side == "digitnet" else torch_run)(name, x, y, ARGS.batch_size)
     train(0, min(3, ARGS.batches))  # warm-up: buffers and caches
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     train(0, ARGS.batches)
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     kernels = blas_kernels()
     if side == "torch":  # MKL / oneDNN are linked into torch, out of threadpoolctl's sight: torch's own report
         kernels.append({"user_api": "torch", "internal_api": "aten", "version": torch.__version__,
                         "architecture": torch.backends.cpu.get_cpu_capability(),
                         "num_threads": torch.get_num_threads()})
     print(json.dumps({"samples_per_s": ARGS.batches * ARGS.batch_size / seconds,
+                      "samples_per_cpu_s": ARGS.batches * ARGS.batch_size / cpu_seconds,
                       "latency_ms": latency_ms(forward, ARGS.latency_calls), "kernels": kernels,
                       "environment": {k: os.environ.get(k) for k in WORKER_VARIABLES}}))
     return 0
@@ -209,11 +210,15 @@ def measure(name, sides) -> dict:
         row[f"{side}_samples_per_s"] = statistics.median(rates)
         row[f"{side}_latency_ms"] = statistics.median(got["latency_ms"] for got in runs[side])
         row[f"{side}_runs_samples_per_s"] = rates
+        row[f"{side}_samples_per_cpu_s"] = statistics.median(got["samples_per_cpu_s"] for got in runs[side])
         row[f"{side}_kernels"] = runs[side][-1]["kernels"]
         row[f"{side}_environment"] = runs[side][-1]["environment"]
     if "torch" in sides:
         row["ratio"] = row["digitnet_samples_per_s"] / row["torch_samples_per_s"]
         row["ratio_runs"] = [d["samples_per_s"] / t["samples_per_s"] for d, t in zip(runs["digitnet"], runs["torch"])]
+        # per CPU-second of the process (all its threads): robust to other jobs' load at 1 thread; at 2 threads
+        # it also counts BLAS/OpenMP threads' spinning, so it is no substitute for the wall-clock ratio
+        row["cpu_ratio"] = row["digitnet_samples_per_cpu_s"] / row["torch_samples_per_cpu_s"]
         row["latency_ratio"] = row["torch_latency_ms"] / row["digitnet_latency_ms"]  # > 1: digitnet faster
     return row
 
@@ -241,7 +246,7 @@ def main() -> int:
             print(f"kernels: digitnet: {env['numpy_blas_kernel']}"
                   + (f"; torch: {kernel_names(row['torch_kernels'])}" if "torch" in sides else ""))
             print(f"{'model':12s} {'digitnet/s':>11s} {'torch/s':>9s} {'ratio':>6s} {'(runs)':>16s} {'lat ms':>7s} "
-                  f"{'torch ms':>8s} {'load':>9s}")
+                  f"{'torch ms':>8s} {'load':>9s} {'cpu-ratio':>9s}")
         line = f"{name:12s} {row['digitnet_samples_per_s']:11.0f} "
         if "torch" in sides:
             spread = "/".join(f"{r:.2f}" for r in row["ratio_runs"])
@@ -249,7 +254,9 @@ def main() -> int:
                      f"{row['digitnet_latency_ms']:7.3f} {row['torch_latency_ms']:8.3f}")
         else:
             line += f"{'-':>9s} {'-':>6s} {'-':>16s} {row['digitnet_latency_ms']:7.3f} {'-':>8s}"
-        line += f" {row['load_average_before']:4.1f}-{row['load_average_after']:.1f}"
+        line += f" {row['load_average_before']:4.1f}-{row['load_average_after']:<4.1f}"
+        if "torch" in sides:
+            line += f" {row['cpu_ratio']:9.2f}"
         print(line, flush=True)
         rows.append(row)
     if ARGS.json:
