@@ -7,6 +7,7 @@ for that tier's classes of the same name, ``optim.get`` / ``activations.get`` /
 ``zoo.build`` build in that tier, and class-valued test parameters are mapped
 the same way, so one test body checks both tiers.
 
+A module that compares tiers itself (test_tiers.py) sets ``COMPARES_TIERS = True``.
 A test that checks something only one tier promises (the fast tier's memory
 layout, its buffers) says so with ``@pytest.mark.tiers("fast")``.
 """
@@ -80,7 +81,7 @@ def _uses_tiers(module):
 
 
 def pytest_generate_tests(metafunc):
-    if not _uses_tiers(metafunc.module):
+    if getattr(metafunc.module, "COMPARES_TIERS", False) or not _uses_tiers(metafunc.module):
         return
     marker = metafunc.definition.get_closest_marker("tiers")
     wanted = marker.args if marker else TESTED_TIERS
