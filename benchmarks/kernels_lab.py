@@ -76,9 +76,11 @@ def profile(name, steps):
             if i < first:
                 bwd[i].append(0.0)
                 continue
+            layers[i].needs_input_grad = i > first  # as Sequential.backward(input_grad=False) in train_step
             t0 = clock()
             d = layers[i].backward(d)
             bwd[i].append(clock() - t0)
+            layers[i].needs_input_grad = True
         t0 = clock()
         model.optimizer.step(model.parameters())
         extra["optimiser"].append(clock() - t0)
@@ -298,6 +300,63 @@ class FusedBNReLU:
         return dz.reshape(dy.shape[1:] + dy.shape[:1]).transpose(3, 0, 1, 2)
 
 
+class BlockedBNReLU(FusedBNReLU):
+    """FusedBNReLU on groups of channels whose rows fit in L2: every pass after the first read of a group
+    finds it in cache (statistics are per channel, so each group is complete on its own)."""
+
+    def __init__(self, gamma, beta, eps=1e-5, block_bytes=1 << 19):
+        super().__init__(gamma, beta, eps)
+        self.block_bytes = block_bytes
+
+    def forward(self, x):
+        c = x.shape[1]
+        rows = x.transpose(1, 2, 3, 0).reshape(c, -1)
+        m = rows.shape[1]
+        ones = self.work.get("ones")
+        if ones is None or ones.shape[0] != m:
+            ones = self.work["ones"] = np.ones(m, np.float32)
+        xc, y = np.empty_like(rows), np.empty_like(rows)
+        inv, s = np.empty(c, np.float32), np.empty(c, np.float32)
+        step = max(1, self.block_bytes // (4 * m))
+        for i in range(0, c, step):
+            j = min(c, i + step)
+            xb, xcb, yb = rows[i:j], xc[i:j], y[i:j]
+            mean = xb @ ones
+            mean /= m
+            np.subtract(xb, mean[:, None], out=xcb)
+            var = (xcb[:, None, :] @ xcb[:, :, None]).reshape(-1) / m
+            inv[i:j] = 1.0 / np.sqrt(var + self.eps)
+            s[i:j] = self.gamma[i:j] * inv[i:j]
+            np.multiply(xcb, s[i:j, None], out=yb)
+            yb += self.beta[i:j, None]
+            np.maximum(yb, 0, out=yb)
+        self.xc, self.y, self.inv, self.s, self.m = xc, y, inv, s, m
+        return y.reshape(x.shape[1:] + x.shape[:1]).transpose(3, 0, 1, 2)
+
+    def backward(self, dy):
+        c = dy.shape[1]
+        dyr = dy.transpose(1, 2, 3, 0).reshape(c, -1)
+        m = self.m
+        dx = np.empty_like(dyr)
+        t = np.empty((max(1, self.block_bytes // (4 * m)), m), np.float32)
+        step = t.shape[0]
+        ones = self.work["ones"]
+        for i in range(0, c, step):
+            j = min(c, i + step)
+            dz, xcb, tb = dx[i:j], self.xc[i:j], t[:j - i]
+            np.multiply(dyr[i:j], self.y[i:j] > 0, out=dz)
+            db = dz @ ones
+            dxc = (dz[:, None, :] @ xcb[:, :, None]).reshape(-1)
+            s, inv = self.s[i:j], self.inv[i:j]
+            k1 = s * inv * inv * dxc / m
+            k2 = s * db / m
+            dz *= s[:, None]
+            dz -= k2[:, None]
+            np.multiply(xcb, k1[:, None], out=tb)
+            dz -= tb
+        return dx.reshape(dy.shape[1:] + dy.shape[:1]).transpose(3, 0, 1, 2)
+
+
 @experiment
 def bn_relu(rounds):
     from digitnet.nn.layers import BatchNorm2D, ReLU
@@ -315,6 +374,85 @@ def bn_relu(rounds):
         relu.forward(bn.forward(x, True), True), fused.forward(x)
         compare(f"BN2D({c})+ReLU {hw}x{hw} bwd: layers | fused", lambda: bn.backward(relu.backward(dy)),
                 lambda: fused.backward(dy), rounds)
+        blocked = BlockedBNReLU(bn.params["gamma"], bn.params["beta"])
+        compare(f"  fwd: fused | fused, channel blocks in L2", lambda: fused.forward(x), lambda: blocked.forward(x),
+                rounds)
+        fused.forward(x), blocked.forward(x)
+        compare(f"  bwd: fused | fused, channel blocks in L2", lambda: fused.backward(dy), lambda: blocked.backward(dy),
+                rounds)
+        compare(f"  fwd+bwd: layers | blocked", lambda: bn_relu_today(bn, relu, x, dy),
+                lambda: (blocked.forward(x), blocked.backward(dy)), rounds)
+
+
+class BlockedBN(BlockedBNReLU):
+    """Batch norm alone (no ReLU), channel groups in L2: forward stores xc, backward without the ReLU mask."""
+
+    def forward(self, x):
+        self.y_is_relu = False
+        return self._forward(x, relu=False)
+
+    def _forward(self, x, relu):
+        c = x.shape[1]
+        rows = x.transpose(1, 2, 3, 0).reshape(c, -1)
+        m = rows.shape[1]
+        ones = self.work.get("ones")
+        if ones is None or ones.shape[0] != m:
+            ones = self.work["ones"] = np.ones(m, np.float32)
+        xc, y = np.empty_like(rows), np.empty_like(rows)
+        inv, s = np.empty(c, np.float32), np.empty(c, np.float32)
+        step = max(1, self.block_bytes // (4 * m))
+        for i in range(0, c, step):
+            j = min(c, i + step)
+            xb, xcb, yb = rows[i:j], xc[i:j], y[i:j]
+            mean = xb @ ones
+            mean /= m
+            np.subtract(xb, mean[:, None], out=xcb)
+            var = (xcb[:, None, :] @ xcb[:, :, None]).reshape(-1) / m
+            inv[i:j] = 1.0 / np.sqrt(var + self.eps)
+            s[i:j] = self.gamma[i:j] * inv[i:j]
+            np.multiply(xcb, s[i:j, None], out=yb)
+            yb += self.beta[i:j, None]
+        self.xc, self.y, self.inv, self.s, self.m = xc, y, inv, s, m
+        return y.reshape(x.shape[1:] + x.shape[:1]).transpose(3, 0, 1, 2)
+
+    def backward(self, dy):
+        c = dy.shape[1]
+        dyr = dy.transpose(1, 2, 3, 0).reshape(c, -1)
+        m = self.m
+        dx = np.empty_like(dyr)
+        step = max(1, self.block_bytes // (4 * m))
+        t = np.empty((step, m), np.float32)
+        ones = self.work["ones"]
+        for i in range(0, c, step):
+            j = min(c, i + step)
+            dyb, dxb, xcb, tb = dyr[i:j], dx[i:j], self.xc[i:j], t[:j - i]
+            db = dyb @ ones
+            dxc = (dyb[:, None, :] @ xcb[:, :, None]).reshape(-1)
+            s, inv = self.s[i:j], self.inv[i:j]
+            np.multiply(dyb, s[:, None], out=dxb)
+            dxb -= (s * db / m)[:, None]
+            np.multiply(xcb, (s * inv * inv * dxc / m)[:, None], out=tb)
+            dxb -= tb
+        return dx.reshape(dy.shape[1:] + dy.shape[:1]).transpose(3, 0, 1, 2)
+
+
+@experiment
+def bn_blocked(rounds):
+    from digitnet.nn.layers import BatchNorm2D
+
+    rng = np.random.default_rng(0)
+    for c, hw in ((32, 28), (64, 14)):
+        x, dy = _bl(c, hw, rng), _bl(c, hw, rng)
+        bn = BatchNorm2D(c)
+        bn.init_params(rng)
+        bn.params = {k: v.astype(np.float32) for k, v in bn.params.items()}
+        bn.buffers = {k: v.astype(np.float32) for k, v in bn.buffers.items()}
+        blocked = BlockedBN(bn.params["gamma"], bn.params["beta"])
+        compare(f"BN2D({c}) {hw}x{hw} fwd: today | channel blocks", lambda: bn.forward(x, True),
+                lambda: blocked.forward(x), rounds)
+        bn.forward(x, True), blocked.forward(x)
+        compare(f"BN2D({c}) {hw}x{hw} bwd: today | channel blocks", lambda: bn.backward(dy),
+                lambda: blocked.backward(dy), rounds)
 
 
 # --- ReLU ----------------------------------------------------------------------------------------------
@@ -326,6 +464,8 @@ def relu_variants(rounds):
     mask = x > 0
     compare("ReLU fwd: x * (x > 0) | maximum(x, 0)", lambda: x * (x > 0), lambda: np.maximum(x, 0), rounds)
     y = np.maximum(x, 0)
+    compare("ReLU fwd+mask: m = x > 0; x * m | m = x > 0; maximum(x, 0)", lambda: (x > 0, x * (x > 0)),
+            lambda: (x > 0, np.maximum(x, 0)), rounds)
     compare("ReLU bwd: dy * mask | dy * (y > 0)", lambda: dy * mask, lambda: dy * (y > 0), rounds)
     compare("ReLU bwd: dy * mask | where(mask, dy, 0)", lambda: dy * mask, lambda: np.where(mask, dy, 0), rounds)
 
@@ -403,6 +543,73 @@ def gemm_orientation(rounds):
                     lambda: (cols @ dy.T).T,
                     lambda: (dy.reshape(o, parts, -1).transpose(1, 0, 2) @ cols.reshape(k, parts, -1).transpose(1, 2, 0)
                              ).sum(axis=0), rounds)
+
+
+# --- Adam: whole arrays vs cache-sized blocks -------------------------------------------------------------
+def adam_whole(p, g, m, v, work, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, t=10):
+    """Today's update (optim.Adam._update + _scaled_step), 12 passes over whole arrays."""
+    np.subtract(g, m, out=work)
+    work *= 1.0 - b1
+    m += work
+    v *= b2
+    np.multiply(g, g, out=work)
+    work *= 1.0 - b2
+    v += work
+    step, sq_scale = lr / (1.0 - b1 ** t), (1.0 - b2 ** t) ** 0.5
+    np.sqrt(v, out=work)
+    work += eps * sq_scale
+    np.divide(m, work, out=work)
+    work *= step * sq_scale
+    p -= work
+
+
+def adam_blocked(p, g, m, v, work, block=1 << 15, **kw):
+    """The same 12 operations on blocks of ``block`` elements: each block's passes stay in L2."""
+    pf, gf, mf, vf = p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1)
+    for i in range(0, pf.size, block):
+        j = min(i + block, pf.size)
+        adam_whole(pf[i:j], gf[i:j], mf[i:j], vf[i:j], work[:j - i], **kw)
+
+
+@experiment
+def adam(rounds):
+    rng = np.random.default_rng(0)
+    for shape in ((784, 800), (800, 800), (3136, 256), (64, 64, 3, 3)):
+        arrays = [rng.standard_normal(shape, dtype=np.float32) for _ in range(2)]
+        states = [[a.copy() for a in arrays] + [np.zeros(shape, np.float32), np.zeros(shape, np.float32)]
+                  for _ in range(2)]
+        work_a, work_b = np.empty(shape, np.float32), np.empty(1 << 15, np.float32)
+        compare(f"Adam step {shape}: whole arrays | blocks of 32K", lambda: adam_whole(*states[0], work_a),
+                lambda: adam_blocked(*states[1], work_b), rounds,
+                check=lambda a, b: _max_diff(states[0], states[1]))
+        if shape == (784, 800):
+            for block in (1 << 13, 1 << 14, 1 << 16, 1 << 17):
+                compare(f"  blocks of 32K | blocks of {block >> 10}K", lambda: adam_blocked(*states[0], work_b),
+                        lambda: adam_blocked(*states[1], work_a.reshape(-1), block=block), rounds,  # noqa: B023
+                        check=lambda a, b: 0.0)
+
+
+# --- weight gradients with a small output and a long inner dimension --------------------------------------
+def dw_stacked(dy_cols, cols, parts):
+    """dY (O, M) @ cols.T (M, K) as ``parts`` products over slices of M, summed: (O, K). M % parts == 0."""
+    o, m = dy_cols.shape
+    k = cols.shape[0]
+    return (dy_cols.reshape(o, parts, m // parts).transpose(1, 0, 2)
+            @ cols.reshape(k, parts, m // parts).transpose(1, 2, 0)).sum(axis=0)
+
+
+@experiment
+def weight_grad(rounds):
+    rng = np.random.default_rng(0)
+    for label, o, k, m in (("lenet5 conv1 6@5x5 on 28x28", 6, 25, 24 * 24 * BATCH),
+                           ("lenet5 conv2 16@5x5 on 12x12", 16, 150, 8 * 8 * BATCH),
+                           ("cnn conv1 32@3x3", 32, 9, 28 * 28 * BATCH),
+                           ("cnn conv2 32@3x3x32", 32, 288, 28 * 28 * BATCH)):
+        cols = rng.standard_normal((k, m), dtype=np.float32)
+        dy = rng.standard_normal((o, m), dtype=np.float32)
+        for parts in (8, 16, 64):
+            compare(f"{label}: dW (cols @ dY.T).T | {parts} stacked", lambda: (cols @ dy.T).T,
+                    lambda: dw_stacked(dy, cols, parts), rounds)  # noqa: B023
 
 
 def main() -> int:
