@@ -45,19 +45,12 @@ def load_subsets(train_size, val_size, dataset="mnist", data_dir=None, data_seed
 
 
 def build_model(settings: dict, seed: int):
-    """The study's network: an MLP from ``hidden``/``activation``/``init``, or a zoo model by name."""
-    from digitnet.nn import Sequential
-    from digitnet.nn.layers import Dense, Flatten
-    from digitnet.nn.layers.activations import get as activation
-
-    if settings["model"] == "mlp":
-        layers = [Flatten()]
-        for width in settings["hidden"]:
-            layers += [Dense(int(width), init=settings["init"]), activation(settings["activation"])]
-        layers.append(Dense(10, init=settings["init"]))
-        return Sequential(layers, input_shape=(1, 28, 28), dtype=settings["dtype"], seed=seed, name="mlp")
+    """The study's network: an MLP from ``hidden``/``activation``/``init`` (zoo.mlp), or a zoo model by name."""
     from digitnet import zoo
 
+    if settings["model"] == "mlp":
+        return zoo.mlp(hidden=settings["hidden"], activation=settings["activation"], weight_init=settings["init"],
+                       output_init=settings["init"], seed=seed, dtype=settings["dtype"])
     return zoo.build(settings["model"], seed=seed, dtype=settings["dtype"])
 
 
