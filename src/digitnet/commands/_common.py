@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import glob
-import os
 
 import numpy as np
 
-PREPROCESSING = {"scale": 1 / 255, "layout": "image"}  # uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]
+from digitnet.data.inputs import DEFAULT_PREPROCESSING as PREPROCESSING  # noqa: F401  (train.py records it)
+from digitnet.runs import model_file
 
 
 def add_data_options(parser: argparse.ArgumentParser, dataset: bool = True) -> None:
@@ -35,37 +34,11 @@ def model_inputs(images, model) -> np.ndarray:
     """Images (N, 28, 28), uint8 or floats in [0, 1], as the float inputs ``model`` was trained on."""
     from digitnet.data.inputs import model_inputs as inputs_for
 
-    return inputs_for(images, model, PREPROCESSING)
+    return inputs_for(images, model)
 
 
 def load_model(path):
     """A model from a .npz file or a run folder holding model.npz."""
     from digitnet.nn import io
 
-    if os.path.isdir(path):
-        candidate = os.path.join(path, "model.npz")
-        if not os.path.exists(candidate):
-            raise FileNotFoundError(f"{path} is a folder without model.npz (expected a run folder from 'digitnet train')")
-        path = candidate
-    return io.load(path)
-
-
-def find_models(paths) -> list[str]:
-    """Model files named by paths (files or folders); default every runs/*/model.npz here."""
-    found = []
-    for p in paths or ["runs"]:
-        if os.path.isdir(p):
-            direct = os.path.join(p, "model.npz")
-            found += [direct] if os.path.exists(direct) else sorted(glob.glob(os.path.join(p, "*", "model.npz")))
-        elif os.path.exists(p):
-            found.append(p)
-        else:
-            raise FileNotFoundError(f"no model file or folder at {p!r}")
-    return found
-
-
-def model_name(path: str) -> str:
-    """A short name for a model file: its run folder's name, or the file name."""
-    path = os.path.abspath(path)
-    base = os.path.basename(path)
-    return os.path.basename(os.path.dirname(path)) if base == "model.npz" else os.path.splitext(base)[0]
+    return io.load(model_file(path))

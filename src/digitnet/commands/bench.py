@@ -21,7 +21,7 @@ def register(sub):
                        formatter_class=formatter, epilog=EXAMPLES,
                        description="Run the benchmark harness and write one JSON file with the machine's facts "
                                    "and every figure. Training throughput needs a source checkout "
-                                   "(benchmarks/train_throughput.py).")
+                                   "(digitnet.bench_throughput).")
     p.add_argument("--quick", action="store_true", help="short runs of 3 models (mlp-16-16, mlp-100-100, lenet5)")
     p.add_argument("--out", help="JSON file to write (default runs/bench-DATE-TIME.json)")
     p.add_argument("--threads", type=int, help="BLAS/OpenMP threads for every section (default: all cores)")

@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from digitnet import machine
 from digitnet.studies import report
 from digitnet.studies.variants import BASE, variants
 
@@ -137,7 +138,7 @@ def compare(kind, train_size=DEFAULTS["train_size"], val_size=DEFAULTS["val_size
     os.makedirs(out, exist_ok=True)
     results = {"study": kind, "command": command, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
                "config": {"train_size": len(train[1]), "val_size": len(val[1]), "epochs": epochs,
-                          "seeds": list(range(seeds)), "base": settings, "machine": report.machine_summary()},
+                          "seeds": list(range(seeds)), "base": settings, "machine": machine.summary()},
                "variants": []}
     total, done = len(chosen) * seeds, 0
     for variant in chosen:

@@ -30,6 +30,7 @@ import tracemalloc
 
 import numpy as np
 
+from digitnet import machine
 from digitnet.studies import report
 
 SEED_REFERENCE = {"loop_seconds": 136.0, "loop_epochs": 20, "vectorised_seconds": 13.4, "vectorised_epochs": 200,
@@ -224,7 +225,7 @@ def compare_loops(train_size=100, epochs=200, loop_epochs=20, numpy_loop_epochs=
     ref = SEED_REFERENCE
     results = {"study": "loops", "tiers": tier_rows, "command": command, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
                "config": {"network": "784-16-16-10 sigmoid, MSE, N(0,1) weights, SGD", "train_size": train_size,
-                          "lr": lr, "seed": seed, "test_images": len(y_test), "machine": report.machine_summary()},
+                          "lr": lr, "seed": seed, "test_images": len(y_test), "machine": machine.summary()},
                "rows": rows, "agreement": agreement,
                "seed_reference": {**ref, "loop_seconds_per_epoch": ref["loop_seconds"] / ref["loop_epochs"],
                                   "vectorised_seconds_per_epoch": ref["vectorised_seconds"] / ref["vectorised_epochs"],

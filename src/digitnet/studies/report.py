@@ -4,29 +4,14 @@
     plot_curves(results, path)      2x2 PNG: training loss and validation accuracy vs epoch (top)
                                     and vs wall-clock seconds (bottom); one line per variant, the
                                     mean over seeds, shaded between the lowest and highest seed
-    machine_summary()               CPU, cores, NumPy version: enough to read the timings against
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 
 import numpy as np
-
-
-def machine_summary() -> dict:
-    """A few facts about this machine for the results file."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")}
 
 
 def _pm(stat, scale=1.0, digits=4) -> str:
