@@ -118,7 +118,7 @@ class Conv2D(reference.Conv2D):
         dy_cols = dy_t.reshape(o, ho * wo * n)
         if self.use_bias:  # a matrix-vector product beats dy.sum(axis=(0, 2, 3))
             self.grads["bias"] = dy_cols @ xp.ones(ho * wo * n, dtype=dy.dtype)
-        d_weight = (cols @ dy_cols.T).T.reshape(self.params["weight"].shape)  # this order: up to 15% faster
+        d_weight = (cols @ dy_cols.T).T.reshape(self.params["weight"].shape)  # (cols @ dY.T).T: the faster order
         mask = self._mask(d_weight.dtype)
         self.grads["weight"] = d_weight if mask is None else d_weight * mask
         if not self.needs_input_grad:
