@@ -39,15 +39,10 @@ def model_inputs(images, model) -> np.ndarray:
 
 
 def load_model(path):
-    """A model from a .npz file or a run folder holding model.npz."""
-    from digitnet.nn import io
+    """A digit model from a .npz file or a run folder holding model.npz (checked: digitnet.digitmodel)."""
+    from digitnet import digitmodel
 
-    if os.path.isdir(path):
-        candidate = os.path.join(path, "model.npz")
-        if not os.path.exists(candidate):
-            raise FileNotFoundError(f"{path} is a folder without model.npz (expected a run folder from 'digitnet train')")
-        path = candidate
-    return io.load(path)
+    return digitmodel.load(path)
 
 
 def find_models(paths) -> list[str]:

@@ -20,11 +20,11 @@ def register(sub):
 def run(args) -> int:
     import os
 
-    from digitnet.nn import io
+    from digitnet.nn import modelfile
 
     model = load_model(args.model)
     path = args.model if not os.path.isdir(args.model) else os.path.join(args.model, "model.npz")
-    header = io.read_header(path)
+    header = modelfile.read_header(path)
     header.get("state", {}).pop("rng", None)  # internal
     if args.json:
         print(json.dumps(header, indent=1))

@@ -122,7 +122,7 @@ def _validation_count(value, n):
 
 
 def run(args) -> int:
-    from digitnet.nn import EarlyStopping, JSONLinesLogger, ModelCheckpoint, io
+    from digitnet.nn import EarlyStopping, JSONLinesLogger, ModelCheckpoint, Sequential
     from digitnet.nn import losses
 
     cfg = resolve(args)
@@ -167,12 +167,12 @@ def run(args) -> int:
     model.fit(x_train, train_y, epochs=cfg["epochs"], batch_size=cfg["batch_size"], validation_data=val,
               callbacks=callbacks, augment=augment, verbose=not args.quiet)
 
-    best = io.load(model_path)
+    best = Sequential.load(model_path)
     test_images, test_labels = load_split(args, "test")
     result = best.evaluate(model_inputs(test_images, best), test_labels)
     seconds = time.perf_counter() - t_start
     best.metrics.update(test_accuracy=result["accuracy"], test_loss=result["loss"], wall_seconds=seconds)
-    io.save(best, model_path)
+    best.save(model_path)
     print(f"test accuracy {result['accuracy']:.4f} ({result['accuracy'] * len(test_labels):.0f}/{len(test_labels)})"
           f"  best epoch val_accuracy {best.metrics.get('val_accuracy', float('nan')):.4f}  "
           f"wall time {seconds:.0f}s  model {model_path}")

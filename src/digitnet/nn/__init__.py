@@ -10,10 +10,12 @@ from digitnet.nn.model import Sequential
 from digitnet.nn.optim import SGD, Adagrad, Adam, AdamW, Momentum, Nesterov, RMSprop
 from digitnet.nn.callbacks import EarlyStopping, History, JSONLinesLogger, ModelCheckpoint, ProgressBar
 from digitnet.nn.training import TrainingDiverged
-from digitnet.nn.io import load, save
+from digitnet.nn.modelfile import ModelFileError, read_header, save
 from digitnet.nn.gradcheck import gradcheck
 
 __all__ = _layers_all + ["Sequential", "MSE", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "SGD", "Momentum",
                          "Nesterov", "Adagrad", "RMSprop", "Adam", "AdamW", "EarlyStopping", "History",
                          "JSONLinesLogger", "ModelCheckpoint", "ProgressBar", "TrainingDiverged", "load", "save",
-                         "gradcheck"]
+                         "read_header", "ModelFileError", "gradcheck"]
+
+load = Sequential.load  # digitnet.nn.load(path): the model saved at path

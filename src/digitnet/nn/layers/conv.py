@@ -123,6 +123,10 @@ class Conv2D(Layer):
         if self.use_bias:
             self.params["bias"] = np.zeros(self.out_channels)
 
+    def param_shapes(self, input_shape):
+        weight = (self.out_channels, self.in_channels, *self.kernel_size)
+        return {"weight": weight, **({"bias": (self.out_channels,)} if self.use_bias else {})}
+
     def _mask(self, dtype):
         if self.connections is None:
             return None

@@ -56,6 +56,9 @@ class _BatchNorm(Layer):
         self.params = {"gamma": np.ones(c), "beta": np.zeros(c)}
         self.buffers = {"running_mean": np.zeros(c), "running_var": np.ones(c)}
 
+    def param_shapes(self, input_shape):
+        return {k: (self.num_features,) for k in ("gamma", "beta", "running_mean", "running_var")}
+
     def _per_channel(self, v):
         """A (C,) vector shaped to broadcast against the input: (C,) or (C, 1, 1)."""
         return v if self.ndim == 2 else v[:, None, None]

@@ -1,0 +1,56 @@
+"""Loading a model file as a digit recogniser: the library's one checked way from a path to a model.
+
+    model = load("runs/lenet5")        # a run folder holding model.npz, or a .npz file
+
+On top of ``digitnet.nn``'s checked file loading (schema, sizes, finite weights), a digit model must
+take 28x28 = 784-value inputs and give 10 outputs, or 11 when its ``rejection`` object says
+``"reject_class": 10`` (an extra "not a digit" output). Anything else is a one-line ``ModelFileError``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from digitnet.nn import ModelFileError, Sequential
+
+IMAGE_VALUES = 28 * 28
+
+
+def model_file(path) -> str:
+    """``path`` itself, or ``path/model.npz`` for a run folder."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        candidate = os.path.join(path, "model.npz")
+        if not os.path.exists(candidate):
+            raise FileNotFoundError(f"{path} is a folder without model.npz (expected a run folder from 'digitnet train')")
+        return candidate
+    return path
+
+
+def expected_outputs(model) -> int:
+    """10, or 11 when the model's rejection object names output 10 as the "not a digit" class."""
+    rejection = getattr(model, "rejection", None) or {}
+    return 11 if rejection.get("reject_class") == 10 else 10
+
+
+def check_digit_model(model, path="model") -> None:
+    """Raise ModelFileError unless ``model`` takes 28x28 images and has the digit outputs."""
+    shape = tuple(model.input_shape or ())
+    if math.prod(shape) != IMAGE_VALUES:
+        raise ModelFileError(f"{path}: model takes inputs of shape {shape}; a digit model takes 28x28 = "
+                             f"{IMAGE_VALUES} values")
+    out = model.layers[-1].output_shape if model.layers else shape
+    want = expected_outputs(model)
+    if tuple(out) != (want,):
+        extra = " (rejection.reject_class is 10)" if want == 11 else \
+            " (or 11 with rejection.reject_class 10)"
+        raise ModelFileError(f"{path}: model has output shape {tuple(out)}; a digit model has {want} outputs{extra}")
+
+
+def load(path, compile: bool = True):
+    """The digit model in a run folder or .npz file, fully checked."""
+    path = model_file(path)
+    model = Sequential.load(path, compile=compile)
+    check_digit_model(model, path)
+    return model
