@@ -26,7 +26,9 @@ def formatter(prog):
 def load_split(args, split: str):
     """(uint8 images (N, 28, 28), int labels (N,)) of a dataset split named by the command's options."""
     from digitnet.data import load
+    from digitnet.data.datasets import check_base_dir
 
+    check_base_dir(args.data_dir)
     images, labels = load(getattr(args, "dataset", "mnist"), split=split, data_dir=args.data_dir)
     return images, labels.astype(np.int64)
 
