@@ -3,7 +3,7 @@
 All images here are float ink coverage in [0, 1] (1 = full ink) until ``finish`` turns one into the uint8
 grayscale picture a user would give ``digitnet evaluate --images``:
 
-    picture = paper + shading - contrast * ink * opacity + noise     (dark on light, then maybe inverted)
+    picture = paper + shading + grain - contrast * ink * opacity + noise   (dark on light, maybe inverted)
 
 The ink is drawn on a canvas ``scale`` times larger than the picture and reduced with an antialiasing
 filter, so thin strokes keep grey edges at 16 px as well as at 300 px.
@@ -117,9 +117,9 @@ def reduce(ink: np.ndarray, out_hw) -> np.ndarray:
 def finish(ink: np.ndarray, rng: np.random.Generator, out_hw, blur: float = 0.7, noise: float = 0.025,
            polarity: str | None = None, contrast=(0.4, 1.0)) -> np.ndarray:
     """uint8 (h, w) picture from canvas ink (H, W): blur up to ``blur`` picture px, paper tone, ink contrast
-    drawn in ``contrast`` (at most the paper's tone), shading, uneven ink, noise up to ``noise``,
-    light-on-dark with probability LIGHT_ON_DARK (or as ``polarity`` says: "dark-on-light" /
-    "light-on-dark"), JPEG with probability JPEG."""
+    drawn in ``contrast`` (at most the paper's tone), shading, uneven ink, paper grain (half of the
+    pictures), noise up to ``noise``, light-on-dark with probability LIGHT_ON_DARK (or as ``polarity``
+    says: "dark-on-light" / "light-on-dark"), JPEG with probability JPEG."""
     ink = reduce(ink, out_hw)
     if rng.random() < 0.6:
         ink = ndimage.gaussian_filter(ink, rng.uniform(0.2, blur))
@@ -128,6 +128,8 @@ def finish(ink: np.ndarray, rng: np.random.Generator, out_hw, blur: float = 0.7,
     contrast = rng.uniform(contrast[0], min(contrast[1], paper))
     shading = rng.uniform(0, 0.06) * smooth_field(rng, out_hw, cells=2)
     picture = paper + shading - contrast * ink * opacity
+    if rng.random() < 0.5:   # paper grain: noise blurred over about a pixel
+        picture = picture + ndimage.gaussian_filter(rng.normal(0, rng.uniform(0, 0.03), size=out_hw), 1.0)
     picture = picture + rng.normal(0, rng.uniform(0, noise), size=out_hw)
     dark = rng.random() < LIGHT_ON_DARK if polarity is None else polarity == "light-on-dark"
     if dark:
