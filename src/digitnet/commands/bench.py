@@ -25,7 +25,7 @@ def register(sub):
                                    "(benchmarks/train_throughput.py).")
     p.add_argument("--quick", action="store_true",
                    help="short runs of 3 models (mlp-16-16, mlp-100-100, lenet5); about 4 minutes on 2 cores, most "
-                        "of it the loops section (--section training --section inference: under 2 minutes)")
+                        "of it the loops section (without it, --section training --section inference: about 1.5 minutes)")
     p.add_argument("--out", help="JSON file to write (default runs/bench-DATE-TIME.json)")
     p.add_argument("--threads", type=int, help="BLAS/OpenMP threads for every section (default: all cores)")
     p.add_argument("--models", help="comma-separated zoo names (default: all; --quick: 3)")
