@@ -5,8 +5,11 @@
                                                   "unsure", "saliency"}], "input": 28x28, "blank", "threshold"}
     GET  /api/models             -> {"models": [...], "threshold", "save_dir", "testset": {...}}
     GET  /api/testset/N          -> {"index", "label", "image", "models": [{"name", "prediction", ...}]}
-    GET  /api/testset/mistakes?model=NAME  -> {"model", "indices", "count", "accuracy"}
+    GET  /api/testset/mistakes?model=NAME[&offset=K]  -> {"model", "indices", "count", "accuracy",
+                                 "page": [{"index", "label", "prediction", "confidence", "image"}...]}
     POST /api/save               {"image": data URL, "label": 0-9} -> {"file", "folder", "count"}
+    POST /api/insides            {"image" or "pixels", "model": NAME} -> {"model", "input", "layers": [...]}
+                                 (every layer's output: digitnet.app.insides)
 
 The drawing goes through the same preprocessing as ``digitnet predict``
 (``digitnet.data.preprocess.to_mnist``); a prediction is "unsure" when the drawing is blank or
@@ -139,6 +142,22 @@ class DrawingApp:
                             "saliency": images.round_significant(saliency)})
         return {"models": answers, "input": np.round(image28, 3).tolist(), "blank": blank, "threshold": threshold}
 
+    def insides(self, body) -> dict:
+        """Every layer's activations of one model for a drawing (the page's layer view)."""
+        from digitnet.app import insides
+
+        body = self._object(body)
+        unknown = set(body) - {"image", "pixels", "model"}
+        if unknown or "model" not in body:
+            raise ApiError(400, "send {'image' or 'pixels', 'model': NAME}"
+                           + (f"; unknown field(s) {sorted(unknown)}" if unknown else ""))
+        model = self.by_name.get(body["model"]) if isinstance(body["model"], str) else None
+        if model is None:
+            raise ApiError(404, f"unknown model {body['model']!r}; loaded models: {', '.join(self.by_name)}")
+        image28, blank = _preprocess(self._drawing(body))
+        return {"model": model.name, "blank": blank, "input": np.round(image28, 3).tolist(),
+                "layers": insides.activations(model, image28)}
+
     def _testset(self) -> TestSet:
         if self.testset is None:
             raise ApiError(503, "no test set was configured for this server")
@@ -164,8 +183,11 @@ class DrawingApp:
         model = self.by_name.get(names[0])
         if model is None:
             raise ApiError(404, f"unknown model {names[0]!r}; loaded models: {', '.join(self.by_name)}")
+        offset_text = query.get("offset", ["0"])[0]
+        if not offset_text.isdigit():
+            raise ApiError(400, f"'offset' must be a non-negative integer, got {offset_text!r}")
         try:
-            return self._testset().mistakes(model)
+            return self._testset().mistakes(model, offset=int(offset_text))
         except TestSetUnavailable as exc:
             raise ApiError(503, str(exc)) from None
 

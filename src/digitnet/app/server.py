@@ -81,7 +81,7 @@ class _DeadlineSocketIO(socket.SocketIO):
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 ROUTES = {  # path -> allowed methods (/static/<file> and /api/testset/<N> are matched in route())
     "/": ("GET", "HEAD"), "/index.html": ("GET", "HEAD"), "/api/models": ("GET",), "/api/predict": ("POST",),
-    "/api/save": ("POST",), "/api/testset/mistakes": ("GET",),
+    "/api/save": ("POST",), "/api/testset/mistakes": ("GET",), "/api/insides": ("POST",),
 }
 
 
@@ -209,6 +209,8 @@ class Handler(BaseHTTPRequestHandler):
             return 200, app.models_info()
         if path == "/api/predict":
             return 200, app.predict(self.read_json())
+        if path == "/api/insides":
+            return 200, app.insides(self.read_json())
         if path == "/api/save":
             return 200, app.save(self.read_json())
         if path == "/api/testset/mistakes":
