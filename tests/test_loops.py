@@ -16,7 +16,7 @@ def framework_net(sizes, activation, output_activation, seed=0, init="xavier_uni
     layers = [Flatten()] if flatten else []
     for k, units in enumerate(sizes[1:]):
         last = k == len(sizes) - 2
-        layers += [Dense(units, init=init), ACTIVATION_LAYERS[output_activation if last else activation]()]
+        layers += [Dense(units, weight_init=init), ACTIVATION_LAYERS[output_activation if last else activation]()]
     shape = (1, sizes[0]) if flatten else (sizes[0],)
     return Sequential(layers, input_shape=shape, dtype="float64", seed=seed)
 
@@ -120,7 +120,7 @@ def test_loop_network_learns_a_tiny_problem():
     x = rng.standard_normal((40, 4))
     y = (x[:, 0] + x[:, 1] > 0).astype(int)
     net = LoopMLP([4, 6, 2], activation="tanh", output_activation="linear", loss="cross_entropy",
-                  init="xavier_normal", seed=1)
+                  weight_init="xavier_normal", seed=1)
     first = net.train_step(x, y, lr=0.5)
     for _ in range(30):
         last = net.train_step(x, y, lr=0.5)

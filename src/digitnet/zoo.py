@@ -12,12 +12,16 @@ Models (all take (N, 1, 28, 28) images in [0, 1] and output 10 logits):
     cnn          a stronger small CNN: [conv 32 -> conv 32] -> pool -> [conv 64 -> conv 64] -> pool
                  -> dense 256 -> 10, 3x3 'same' convs with BatchNorm and ReLU, dropout. 99.52% test
                  accuracy without augmentation (12 epochs); recipe(name, augmented=True) adds shifts,
-                 rotations and zoom, aimed at >= 99.6% (not measured yet: ~45 min of one core).
+                 rotations and zoom.
     mlp-10       784-10: multinomial logistic regression
     mlp-16-16    784-16-16-10 sigmoid (the 3Blue1Brown network)
     mlp-30       784-30-10 sigmoid (Nielsen's "Neural Networks and Deep Learning")
     mlp-100-100  784-100-100-10 ReLU
     mlp-800-800  784-800-800-10 ReLU with dropout (Hinton et al. 2012, Simard et al. 2003 sizes)
+
+Every builder takes ``tier`` ("fast", the default, "reference" or "loops"; see
+digitnet/nn/tiers.py): the same network, the same initial weights and the same
+config, computed by that tier's classes.
 
 With max pooling the activation is applied *after* the pool: max and a monotone activation commute
 (max(f(x)) = f(max x), gradients included), so the network is the same function as conv -> act -> pool,
@@ -26,8 +30,8 @@ with the activation computed on 4x fewer values.
 
 from __future__ import annotations
 
-from digitnet.nn.layers import (AvgPool2D, BatchNorm1D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
-                                activations)
+from digitnet.nn import tiers
+from digitnet.nn.layers import activations
 from digitnet.nn.layers.conv import LENET5_C3_TABLE
 from digitnet.nn.model import Sequential
 
@@ -59,64 +63,75 @@ def _default_init(activation: str) -> str:
     return "he_normal" if activation in ("relu", "leaky_relu", "elu", "gelu") else "xavier_uniform"
 
 
-def mlp(hidden=(128,), activation="relu", dropout=0.0, init=None, seed=0, dtype="float32", name="mlp"):
-    """Flatten -> [Dense(h) -> activation -> Dropout] per hidden size -> Dense(10)."""
+def mlp(hidden=(128,), activation="relu", dropout=0.0, weight_init=None, output_init=None, seed=0,
+        dtype="float32", name="mlp", tier=tiers.DEFAULT, input_shape=INPUT_SHAPE):
+    """Flatten -> [Dense(h) -> activation -> Dropout] per hidden size -> Dense(10) — the one MLP builder.
+
+    ``weight_init`` defaults to He for ReLU-like activations, else Xavier; ``output_init`` (the last
+    Dense) to ``weight_init``, or Xavier for a network without hidden layers.
+    """
     if not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-    init = init or _default_init(activation)
-    layers = [Flatten()]
+    nn = tiers.namespace(tier)
+    weight_init = weight_init or _default_init(activation)
+    output_init = output_init or (weight_init if hidden else "xavier_uniform")
+    layers = [nn.Flatten()]
     for width in hidden:
-        layers += [Dense(int(width), init=init), activations.get(activation)]
+        layers += [nn.Dense(int(width), weight_init=weight_init), activations.get(activation)]
         if dropout:
-            layers.append(Dropout(dropout))
-    layers.append(Dense(10, init="xavier_uniform" if not hidden else init))
-    return Sequential(layers, input_shape=INPUT_SHAPE, dtype=dtype, seed=seed, name=name)
+            layers.append(nn.Dropout(dropout))
+    layers.append(nn.Dense(10, weight_init=output_init))
+    return Sequential(layers, input_shape=input_shape, dtype=dtype, seed=seed, name=name, tier=tier)
 
 
-def lenet5(activation="relu", pool="max", c3_table=False, seed=0, dtype="float32"):
+def lenet5(activation="relu", pool="max", c3_table=False, seed=0, dtype="float32", tier=tiers.DEFAULT):
     """LeNet-5 on 28x28 digits (see the module docstring); 6 and 16 feature maps, 120-84-10 head."""
     if pool not in ("max", "avg"):
         raise ValueError(f"pool must be 'max' or 'avg', got {pool!r}")
     if activation not in ("relu", "tanh", "sigmoid"):
         raise ValueError(f"lenet5 activation must be relu, tanh or sigmoid, got {activation!r}")
-    init = _default_init(activation)
+    nn = tiers.namespace(tier)
+    weight_init = _default_init(activation)
     act = lambda: activations.get(activation)  # noqa: E731
 
     def block(conv):
         if pool == "max":  # act(max(x)) == max(act(x)), on 4x fewer values
-            return [conv, MaxPool2D(2), act()]
-        return [conv, act(), AvgPool2D(2)]
+            return [conv, nn.MaxPool2D(2), act()]
+        return [conv, act(), nn.AvgPool2D(2)]
 
-    layers = (block(Conv2D(1, 6, 5, init=init))
-              + block(Conv2D(6, 16, 5, init=init, connections=LENET5_C3_TABLE if c3_table else None))
-              + [Flatten(), Dense(120, init=init), act(), Dense(84, init=init), act(), Dense(10)])
-    return Sequential(layers, input_shape=INPUT_SHAPE, dtype=dtype, seed=seed, name="lenet5")
+    layers = (block(nn.Conv2D(1, 6, 5, weight_init=weight_init))
+              + block(nn.Conv2D(6, 16, 5, weight_init=weight_init, connections=LENET5_C3_TABLE if c3_table else None))
+              + [nn.Flatten(), nn.Dense(120, weight_init=weight_init), act(), nn.Dense(84, weight_init=weight_init),
+                 act(), nn.Dense(10)])
+    return Sequential(layers, input_shape=INPUT_SHAPE, dtype=dtype, seed=seed, name="lenet5", tier=tier)
 
 
-def cnn(width=32, dropout=0.4, dense=256, seed=0, dtype="float32"):
+def cnn(width=32, dropout=0.4, dense=256, seed=0, dtype="float32", tier=tiers.DEFAULT):
     """Two blocks of two 3x3 conv + BatchNorm + ReLU, max-pool after each block, then a dense head."""
+    nn = tiers.namespace(tier)
+
     def conv_bn(c_in, c_out):
-        return [Conv2D(c_in, c_out, 3, padding="same", bias=False), BatchNorm2D(c_out)]
+        return [nn.Conv2D(c_in, c_out, 3, padding="same", bias=False), nn.BatchNorm2D(c_out)]
 
     relu = lambda: activations.get("relu")  # noqa: E731
     w, w2 = int(width), 2 * int(width)
-    layers = (conv_bn(1, w) + [relu()] + conv_bn(w, w) + [MaxPool2D(2), relu()]
-              + conv_bn(w, w2) + [relu()] + conv_bn(w2, w2) + [MaxPool2D(2), relu()]
-              + [Flatten(), Dense(dense, init="he_normal", bias=False), BatchNorm1D(dense), relu(), Dropout(dropout),
-                 Dense(10)])
-    return Sequential(layers, input_shape=INPUT_SHAPE, dtype=dtype, seed=seed, name="cnn")
+    layers = (conv_bn(1, w) + [relu()] + conv_bn(w, w) + [nn.MaxPool2D(2), relu()]
+              + conv_bn(w, w2) + [relu()] + conv_bn(w2, w2) + [nn.MaxPool2D(2), relu()]
+              + [nn.Flatten(), nn.Dense(dense, weight_init="he_normal", bias=False), nn.BatchNorm1D(dense), relu(),
+                 nn.Dropout(dropout), nn.Dense(10)])
+    return Sequential(layers, input_shape=INPUT_SHAPE, dtype=dtype, seed=seed, name="cnn", tier=tier)
 
 
-def build(name: str, seed: int = 0, dtype: str = "float32", **options) -> Sequential:
-    """The zoo model called ``name`` (see NAMES), built for (N, 1, 28, 28) inputs."""
+def build(name: str, seed: int = 0, dtype: str = "float32", tier: str = tiers.DEFAULT, **options) -> Sequential:
+    """The zoo model called ``name`` (see NAMES), built for (N, 1, 28, 28) inputs, computed by ``tier``."""
     if name == "lenet5":
-        return lenet5(seed=seed, dtype=dtype, **options)
+        return lenet5(seed=seed, dtype=dtype, tier=tier, **options)
     if name == "cnn":
-        return cnn(seed=seed, dtype=dtype, **options)
+        return cnn(seed=seed, dtype=dtype, tier=tier, **options)
     if name in MLP_SPECS:
         hidden, activation, dropout = MLP_SPECS[name]
         spec = {"hidden": hidden, "activation": activation, "dropout": dropout, **options}
-        return mlp(seed=seed, dtype=dtype, name=name, **spec)
+        return mlp(seed=seed, dtype=dtype, name=name, tier=tier, **spec)
     raise ValueError(f"unknown model {name!r}; expected one of: {', '.join(NAMES)}")
 
 

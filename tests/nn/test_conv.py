@@ -8,7 +8,7 @@ import pytest
 from digitnet.nn.gradcheck import gradcheck
 from digitnet.nn.layers.base import Layer
 from digitnet.nn.layers.conv import LENET5_C3_TABLE, Conv2D
-from digitnet.nn.layers.conv_naive import conv2d_backward_naive, conv2d_forward_naive
+from digitnet.nn.loops.conv import conv2d_backward_naive, conv2d_forward_naive
 
 TOL = 1e-6
 
@@ -68,6 +68,7 @@ def test_fast_conv_equals_naive_loops(case, rng):
     np.testing.assert_allclose(conv.grads["bias"], db_ref, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.tiers("fast")
 def test_output_shapes_and_layouts(rng):
     conv = built(Conv2D(1, 6, 5), (1, 28, 28))
     assert conv.output_shape == (6, 24, 24) and conv.params["weight"].shape == (6, 1, 5, 5)
@@ -102,8 +103,9 @@ def test_outputs_are_fresh_arrays(rng):
     np.testing.assert_allclose(conv.backward(np.ones_like(y1)), dx1)
 
 
+@pytest.mark.tiers("fast")
 def test_large_inference_batches_are_split_exactly(rng, monkeypatch):
-    import digitnet.nn.layers.conv as conv_module
+    import digitnet.nn.fast.conv as conv_module
 
     conv, x = make((7, 2, 3, 6, 6, 3, 1, 1), rng)
     whole = conv.forward(x)
@@ -150,7 +152,7 @@ def test_connection_table_masks_weights_and_gradients(rng):
 
 
 def test_config_round_trip_is_json():
-    conv = Conv2D(6, 16, 5, stride=1, padding="same", bias=False, init="lecun_normal",
+    conv = Conv2D(6, 16, 5, stride=1, padding="same", bias=False, weight_init="lecun_normal",
                   connections=LENET5_C3_TABLE)
     config = json.loads(json.dumps(conv.to_config()))
     clone = Layer.from_config(config)
@@ -166,7 +168,9 @@ def test_config_round_trip_is_json():
     ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": -2}, "-2"),
     ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": "full"}, "'full'"),
     ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": "same"}, "same"),
-    ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "init": "nope"}, "'nope'"),
+    ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "weight_init": "nope"}, "'nope'"),
+    ({"in_channels": (3, 9), "out_channels": 4, "kernel_size": 3}, "in_channels must be a positive int, got (3, 9)"),
+    ({"in_channels": 3, "out_channels": [4, 4], "kernel_size": 3}, "out_channels"),
     ({"in_channels": 2, "out_channels": 2, "kernel_size": 3, "connections": [[1, 0]]}, "(1, 2)"),
 ])
 def test_bad_arguments_raise_value_error_naming_the_value(kwargs, word):

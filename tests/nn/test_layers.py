@@ -65,7 +65,7 @@ def test_dense_layout_and_errors(rng):
     with pytest.raises(ValueError, match="units must be a positive int, got 0"):
         Dense(0)
     with pytest.raises(ValueError, match="unknown initialiser 'bogus'"):
-        Dense(3, init="bogus")
+        Dense(3, weight_init="bogus")
     with pytest.raises(ValueError, match=r"add Flatten\(\)"):
         Dense(3).build((1, 28, 28))
     with pytest.raises(ValueError, match=r"expected input \(N, 4\), got \(2, 5\)"):
@@ -114,10 +114,10 @@ def test_dropout2d_drops_whole_channels():
     assert np.all((per_channel == 0).all(axis=2) | (per_channel != 0).all(axis=2))
 
 
-def test_layer_config_round_trip():
-    for layer in [Dense(7, init="he_normal", bias=False), LeakyReLU(0.2), ELU(0.5), Dropout(0.3, seed=1),
+def test_layer_config_round_trip(tier):
+    for layer in [Dense(7, weight_init="he_normal", bias=False), LeakyReLU(0.2), ELU(0.5), Dropout(0.3, seed=1),
                   Reshape((1, 28, 28)), Softmax(axis=1)]:
-        again = Layer.from_config(layer.to_config())
+        again = Layer.from_config(layer.to_config(), tier)
         assert type(again) is type(layer) and again.get_config() == layer.get_config()
     with pytest.raises(ValueError, match="unknown layer class 'Nope'"):
         Layer.from_config({"class": "Nope"})

@@ -1,8 +1,8 @@
-"""Memory layout: Conv2D hands out NCHW views of batch-last (C, H, W, N) memory.
+"""Memory layout: the fast Conv2D hands out NCHW views of batch-last (C, H, W, N) memory.
 
 The values every layer sees are NCHW whatever the memory order; these tests check that
-(1) each image layer gives the same forward values and gradients for both orders, and
-(2) the layers after a Conv2D keep the batch-last order, forward and backward, so the
+(1) each image layer, in both tiers, gives the same forward values and gradients for both orders, and
+(2) in the fast tier the layers after a Conv2D keep the batch-last order, forward and backward, so the
 next Conv2D needs no transposing copy (the speed-up this layout exists for).
 """
 
@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from digitnet import zoo
+from digitnet.nn.fast.conv import batch_last_as_nchw
 from digitnet.nn.layers import activations
-from digitnet.nn.layers.conv import Conv2D, batch_last_as_nchw
+from digitnet.nn.layers.conv import Conv2D
 from digitnet.nn.layers.dropout import Dropout2D
 from digitnet.nn.layers.norm import BatchNorm2D
 from digitnet.nn.layers.pool import AvgPool2D, MaxPool2D
@@ -66,15 +67,17 @@ def test_same_values_and_gradients_for_both_memory_orders(name, training):
         np.testing.assert_allclose(g1[key], g0[key], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.tiers("fast")
 @pytest.mark.parametrize("name", ["batchnorm", "relu", "maxpool", "avgpool", "conv"])
 def test_batch_last_memory_is_kept_forward_and_backward(name):
     rng = np.random.default_rng(1)
     layer = LAYERS[name]()
     y = layer.forward(batch_last(rng.standard_normal((5, 3, 6, 6))), training=True)
     dx = layer.backward(batch_last(rng.standard_normal(y.shape)))
-    assert is_batch_last(y) and is_batch_last(dx)
+    assert is_batch_last(y) and is_batch_last(dx), (type(layer), y.strides, dx.strides)
 
 
+@pytest.mark.tiers("fast")
 def test_conv_outputs_batch_last_even_from_nchw_input():
     conv = LAYERS["conv"]()
     x = np.random.default_rng(0).standard_normal((5, 3, 6, 6))
@@ -82,6 +85,7 @@ def test_conv_outputs_batch_last_even_from_nchw_input():
     assert is_batch_last(y) and is_batch_last(conv.backward(np.ones(y.shape)))
 
 
+@pytest.mark.tiers("fast")
 def test_flatten_gives_nchw_order_and_hands_back_the_input_layout():
     x = np.arange(2 * 3 * 2 * 2, dtype=float).reshape(2, 3, 2, 2)
     flatten = Flatten()

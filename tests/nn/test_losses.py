@@ -63,3 +63,13 @@ def test_loss_errors():
         losses.get("hinge")
     with pytest.raises(ValueError, match="label_smoothing must be in"):
         losses.SoftmaxCrossEntropy(1.5)
+
+
+@pytest.mark.parametrize("alias", ["cross_entropy", "crossentropy", "ce", "softmax_cross_entropy", "Cross-Entropy"])
+def test_label_smoothing_reaches_the_loss_whatever_alias_names_it(alias):
+    assert losses.get(alias, label_smoothing=0.1).label_smoothing == 0.1
+
+
+def test_an_option_the_loss_does_not_take_is_an_error_not_dropped():
+    with pytest.raises(ValueError, match="takes no label_smoothing"):
+        losses.get("mse", label_smoothing=0.1)

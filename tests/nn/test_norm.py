@@ -94,9 +94,9 @@ def test_float32_and_layout(rng):
     assert layer.n_params() == 6
 
 
-def test_config_round_trip():
+def test_config_round_trip(tier):
     for layer in (BatchNorm1D(7, momentum=0.3, eps=1e-4), BatchNorm2D(5)):
-        clone = Layer.from_config(json.loads(json.dumps(layer.to_config())))
+        clone = Layer.from_config(json.loads(json.dumps(layer.to_config())), tier)
         assert type(clone) is type(layer) and clone.get_config() == layer.get_config()
 
 

@@ -141,7 +141,7 @@ def run(args) -> int:
     val = (model_inputs(images[len(images) - n_val:], model), labels[len(images) - n_val:]) if n_val else None
 
     steps = math.ceil(len(x_train) / cfg["batch_size"])
-    loss_kwargs = {"label_smoothing": cfg["label_smoothing"]} if cfg["loss"] in ("cross_entropy", "ce") else {}
+    loss_kwargs = {"label_smoothing": cfg["label_smoothing"]} if cfg["label_smoothing"] else {}
     model.compile(cfg["optimizer"], losses.get(cfg["loss"], **loss_kwargs), schedule=make_schedule(cfg, steps),
                   lr=cfg["lr"], weight_decay=cfg["weight_decay"])
     augment = None

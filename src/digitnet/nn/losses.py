@@ -18,6 +18,8 @@ fused into the loss, which is stable for any logit size.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from digitnet.nn import backend
@@ -142,10 +144,21 @@ LOSSES = {"mse": MSE, "cross_entropy": SoftmaxCrossEntropy, "crossentropy": Soft
 
 
 def get(loss, **kwargs) -> Loss:
-    """A loss object from a name ("cross_entropy", "mse", "bce") or an existing Loss."""
+    """A loss object from a name (any alias: "cross_entropy", "ce", "mse", "bce", ...) or an existing Loss.
+
+    ``kwargs`` go to the loss class whatever alias named it; one the class does not take is an error
+    (never silently dropped).
+    """
     if isinstance(loss, Loss):
+        if kwargs:
+            raise ValueError(f"got a loss object and extra arguments {sorted(kwargs)}")
         return loss
     cls = LOSSES.get(str(loss).lower().replace("-", "_"))
     if cls is None:
         raise ValueError(f"unknown loss {loss!r}; expected one of: {', '.join(sorted(LOSSES))}")
+    accepted = [p for p in inspect.signature(cls).parameters if p != "self"]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise ValueError(f"loss {loss!r} ({cls.__name__}) takes no {', '.join(unknown)}; "
+                         f"it takes: {', '.join(accepted) or 'no options'}")
     return cls(**kwargs)

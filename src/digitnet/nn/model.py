@@ -14,13 +14,18 @@ Parameters are named "<layer index>.<key>" ("0.weight"); ``parameters()``
 returns (name, param, grad) triples for an optimiser. All randomness (weight
 initialisation, then shuffling, dropout, augmentation) comes from one
 ``np.random.Generator`` seeded by ``seed``, so runs repeat exactly.
+
+``tier`` (see tiers.py): the layers run as given (``digitnet.nn``'s classes are
+the fast tier's), or, with ``tier="reference"`` / ``"fast"`` / ``"loops"``, as
+that tier's classes; ``compile`` picks optimisers named by string from the
+model's tier. The config (and so the model file) does not depend on the tier.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from digitnet.nn import backend, losses, modelfile, optim, schedules
+from digitnet.nn import backend, losses, modelfile, optim, schedules, tiers
 from digitnet.nn.layers.base import Layer
 from digitnet.nn.training import fit as _fit
 
@@ -28,11 +33,15 @@ from digitnet.nn.training import fit as _fit
 class Sequential:
     """An ordered list of layers with forward/backward, fitting and prediction."""
 
-    def __init__(self, layers, input_shape=None, dtype="float32", seed: int | None = 0, name: str = "model"):
+    def __init__(self, layers, input_shape=None, dtype="float32", seed: int | None = 0, name: str = "model",
+                 tier: str | None = None):
         self.layers: list[Layer] = list(layers)
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} is {layer!r}, expected a digitnet Layer")
+        if tier is not None:
+            self.layers = [tiers.convert(layer, tier) for layer in self.layers]
+        self.tier = tiers.model_tier(self.layers)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
@@ -71,9 +80,21 @@ class Sequential:
                 raise RuntimeError("model is not built: pass input_shape to Sequential or call build()")
             self.build(x.shape[1:])
 
+    def to_tier(self, tier: str) -> "Sequential":
+        """Run every layer (parameters kept) and an optimiser chosen by name in ``tier`` from now on; returns self."""
+        self.layers = [tiers.convert(layer, tier) for layer in self.layers]
+        self.tier = tiers.model_tier(self.layers)
+        if self.optimizer is not None and type(self.optimizer).tier != self.tier:
+            state = self.optimizer.state_dict()
+            self.optimizer = optim.from_state_dict(state, tier=self.tier)
+        return self
+
     def compile(self, optimizer="adam", loss="cross_entropy", schedule=None, **optimizer_kwargs):
-        """Choose the optimiser (name or object), loss (name or object) and an optional lr schedule."""
-        self.optimizer = optim.get(optimizer, **optimizer_kwargs)
+        """Choose the optimiser (name or object), loss (name or object) and an optional lr schedule.
+
+        An optimiser named by string comes from the model's tier.
+        """
+        self.optimizer = optim.get(optimizer, tier=self.tier, **optimizer_kwargs)
         self.loss = losses.get(loss)
         self.schedule = None if schedule is None else schedules.get(schedule)
         return self
@@ -149,7 +170,7 @@ class Sequential:
     def predict_proba(self, x, batch_size: int = 1000):
         """Class probabilities (N, C): softmax of the logits; a sigmoid/softmax output is normalised to sum 1."""
         out = self.predict_logits(x, batch_size).astype(np.float64)
-        if type(self.layers[-1]).__name__ in ("Sigmoid", "Softmax"):
+        if self.layers and self.layers[-1].outputs_probabilities:
             return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
         out -= out.max(axis=1, keepdims=True)
         np.exp(out, out=out)
@@ -202,9 +223,9 @@ class Sequential:
                 "dtype": self.dtype.name, "seed": self.seed, "layers": [layer.to_config() for layer in self.layers]}
 
     @classmethod
-    def from_config(cls, config: dict) -> "Sequential":
-        """Rebuild an (untrained, freshly initialised) model from ``get_config()``."""
-        layers = [Layer.from_config(c) for c in config["layers"]]
+    def from_config(cls, config: dict, tier: str = tiers.DEFAULT) -> "Sequential":
+        """Rebuild an (untrained, freshly initialised) model from ``get_config()``, with ``tier``'s layers."""
+        layers = [Layer.from_config(c, tiers.check(tier)) for c in config["layers"]]
         return cls(layers, input_shape=config.get("input_shape"), dtype=config.get("dtype", "float32"),
                    seed=config.get("seed", 0), name=config.get("name", "model"))
 

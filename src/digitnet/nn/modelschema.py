@@ -59,8 +59,9 @@ def _own(registry: dict, module: str) -> dict:
     return {k: v for k, v in registry.items() if v.__module__ == module}
 
 
-LAYERS = {name: Layer.registry[name] for name in _LAYER_NAMES if name != "Layer"}
-OPTIMIZERS = _own(optim.Optimizer.registry, "digitnet.nn.optim")          # lower-case names
+# names are checked against the reference tier: every tier has the same names, constructors and configs
+LAYERS = {name: Layer.registry["reference"][name] for name in _LAYER_NAMES if name != "Layer"}
+OPTIMIZERS = _own(optim.Optimizer.registry["reference"], "digitnet.nn.optim")          # lower-case names
 SCHEDULES = _own(schedules.Schedule.registry, "digitnet.nn.schedules")    # lower-case names
 LOSSES = dict(losses.LOSSES)
 INITIALISERS = tuple(sorted(init.INITIALISERS)) + tuple(sorted(init.ALIASES))

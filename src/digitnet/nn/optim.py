@@ -1,4 +1,4 @@
-"""Gradient-descent optimisers: SGD, Momentum, Nesterov, Adagrad, RMSprop, Adam, AdamW.
+"""Gradient-descent optimisers: SGD, Momentum, Nesterov, Adagrad, RMSprop, Adam, AdamW (the reference tier).
 
     opt = optim.get("adam", lr=1e-3, weight_decay=1e-4)
     opt.step(model.parameters())      # [(name, param, grad), ...], params updated IN PLACE
@@ -21,17 +21,18 @@ State (velocities, moment estimates) is kept per parameter name in ``self.slots`
 (``"<param name>/<slot>"`` keys, NumPy arrays) so it can go straight into an .npz,
 and ``load_state_dict`` restores it so that resumed training continues bit for bit.
 ``opt.lr`` may be changed between steps (a schedule does).
+
+The update rules here are the papers' equations, one NumPy line each;
+digitnet/nn/fast/optim.py computes the same numbers into reused arrays.
 """
 
 from __future__ import annotations
 
 import math
 
-from digitnet.nn import backend
-from digitnet.nn.checks import number_in
+import numpy as np
 
-
-_check = number_in  # (name, value, low, high=inf, low_open=False, high_open=True)
+from digitnet.nn import backend, checks
 
 
 def global_norm(grads) -> float:
@@ -40,16 +41,21 @@ def global_norm(grads) -> float:
     return math.sqrt(sum(float(xp.vdot(g.ravel(), g.ravel())) for g in grads))
 
 
-def clip_grad_norm(grads, max_norm) -> float:
-    """Scale the arrays in ``grads`` IN PLACE so their global L2 norm is at most ``max_norm``.
+def clip_factor(grads, max_norm) -> float:
+    """The factor clipping scales ``grads`` by: max_norm / (||G|| + 1e-6) if ||G|| > max_norm, else 1."""
+    total = global_norm(grads)
+    return max_norm / (total + 1e-6) if total > max_norm else 1.0
 
-    As torch.nn.utils.clip_grad_norm_: if ||G|| > max_norm, every g *= max_norm / (||G|| + 1e-6).
+
+def clip_grad_norm(grads, max_norm) -> float:
+    """Scale the arrays in ``grads`` IN PLACE by ``clip_factor``, as torch.nn.utils.clip_grad_norm_.
+
     Returns the norm before clipping.
     """
-    max_norm = _check("max_norm", max_norm, 0.0, low_open=True)
+    max_norm = checks.positive("max_norm", max_norm)
     total = global_norm(grads)
-    if total > max_norm:
-        scale = max_norm / (total + 1e-6)
+    scale = clip_factor(grads, max_norm)
+    if scale != 1.0:
         for g in grads:
             g *= scale
     return total
@@ -62,7 +68,7 @@ def apply_max_norm(param, max_norm):
     (or any ndim >= 3): the norm of each output filter, over all axes but 0. 1-D arrays are
     left alone. Vectors already within the bound are unchanged (scale exactly 1).
     """
-    max_norm = _check("max_norm", max_norm, 0.0, low_open=True)
+    max_norm = checks.positive("max_norm", max_norm)
     if param.ndim < 2:
         return param
     xp = backend.xp()
@@ -75,33 +81,29 @@ def apply_max_norm(param, max_norm):
 class Optimizer:
     """Base class: gradient clipping, weight decay, max-norm and state; subclasses give ``_update``."""
 
-    registry: dict[str, type["Optimizer"]] = {}
+    registry: dict[str, dict[str, type["Optimizer"]]] = {}  # tier -> lower-case class name -> class
+    tier = "reference"
     slot_names: tuple[str, ...] = ()
     decoupled_weight_decay = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        Optimizer.registry[cls.__name__.lower()] = cls
+        Optimizer.registry.setdefault(cls.tier, {})[cls.__name__.lower()] = cls
 
     def __init__(self, lr, weight_decay=0.0, clip_norm=None, max_norm=None, decay_all=False):
-        self.lr = _check("lr", lr, 0.0, low_open=True)
-        self.weight_decay = _check("weight_decay", weight_decay, 0.0)
-        self.clip_norm = None if clip_norm is None else _check("clip_norm", clip_norm, 0.0, low_open=True)
-        self.max_norm = None if max_norm is None else _check("max_norm", max_norm, 0.0, low_open=True)
+        self.lr = checks.positive("lr", lr)
+        self.weight_decay = checks.non_negative("weight_decay", weight_decay)
+        self.clip_norm = None if clip_norm is None else checks.positive("clip_norm", clip_norm)
+        self.max_norm = None if max_norm is None else checks.positive("max_norm", max_norm)
         self.decay_all = bool(decay_all)
         self.t = 0
         self.slots: dict[str, dict] = {s: {} for s in self.slot_names}
-        self._scratch: dict[str, object] = {}  # one work array per parameter: updates allocate nothing
 
     def step(self, parameters) -> None:
         """One update of every param in ``parameters``, a list of (name, param, grad) triples."""
         parameters = list(parameters)
         self.t += 1
-        scale = 1.0
-        if self.clip_norm is not None:
-            total = global_norm([g for _, _, g in parameters])
-            if total > self.clip_norm:
-                scale = self.clip_norm / (total + 1e-6)
+        scale = 1.0 if self.clip_norm is None else clip_factor([g for _, _, g in parameters], self.clip_norm)
         for name, param, grad in parameters:
             g = grad if scale == 1.0 else grad * scale
             decay = self.weight_decay if (self.decay_all or param.ndim >= 2) else 0.0
@@ -116,17 +118,6 @@ class Optimizer:
 
     def _update(self, name, param, g) -> None:
         raise NotImplementedError
-
-    def _work(self, name, param):
-        """A scratch array shaped like ``param`` (not state: never saved), reused every step.
-
-        Writing every intermediate of an update into it with ``out=`` instead of making
-        fresh temporaries halves Adam's time on large layers (page faults, memory traffic).
-        """
-        work = self._scratch.get(name)
-        if work is None or work.shape != param.shape or work.dtype != param.dtype:
-            work = self._scratch[name] = backend.xp().empty_like(param)
-        return work
 
     def _slot(self, slot, name, param):
         """The state array ``slot`` of parameter ``name``, zeros the first time."""
@@ -167,26 +158,11 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
-def _scaled_step(xp, param, numerator, sq, step_size, sq_scale, eps, work):
-    """param -= step_size * numerator / (sqrt(sq) / sq_scale + eps), every intermediate in ``work``.
-
-    Computed as (step_size * sq_scale) * numerator / (sqrt(sq) + eps * sq_scale): the same value
-    (to rounding) with one pass less over the arrays.
-    """
-    xp.sqrt(sq, out=work)
-    work += eps * sq_scale
-    xp.divide(numerator, work, out=work)
-    work *= step_size * sq_scale
-    param -= work
-
-
 class SGD(Optimizer):
     """Plain gradient descent:  p <- p - lr * g."""
 
     def _update(self, name, param, g):
-        work = self._work(name, param)
-        backend.xp().multiply(g, self.lr, out=work)
-        param -= work
+        param -= self.lr * g
 
 
 class Momentum(Optimizer):
@@ -202,21 +178,17 @@ class Momentum(Optimizer):
 
     def __init__(self, lr, momentum=0.9, **kwargs):
         super().__init__(lr, **kwargs)
-        self.momentum = _check("momentum", momentum, 0.0, 1.0)
+        self.momentum = checks.number("momentum", momentum, 0.0, 1.0, high_open=True)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum}
 
     def _update(self, name, param, g):
-        v = self._slot("velocity", name, param)
-        v *= self.momentum
-        v += g
-        work = self._work(name, param)
-        backend.xp().multiply(self._direction(g, v, work), self.lr, out=work)
-        param -= work
+        v = self.slots["velocity"][name] = self.momentum * self._slot("velocity", name, param) + g
+        param -= self.lr * self._direction(g, v)
 
-    def _direction(self, g, v, out):
-        """The step direction: v itself (``out`` is left for subclasses that compute one)."""
+    def _direction(self, g, v):
+        """The step direction: v itself."""
         return v
 
 
@@ -227,11 +199,8 @@ class Nesterov(Momentum):
         p <- p - lr * (g + mu * v)
     """
 
-    def _direction(self, g, v, out):
-        """The step direction written into ``out``: g + mu * v."""
-        backend.xp().multiply(v, self.momentum, out=out)
-        out += g
-        return out
+    def _direction(self, g, v):
+        return g + self.momentum * v
 
 
 class Adagrad(Optimizer):
@@ -245,18 +214,14 @@ class Adagrad(Optimizer):
 
     def __init__(self, lr=0.01, eps=1e-10, **kwargs):
         super().__init__(lr, **kwargs)
-        self.eps = _check("eps", eps, 0.0, low_open=True)
+        self.eps = checks.positive("eps", eps)
 
     def get_config(self):
         return {**super().get_config(), "eps": self.eps}
 
     def _update(self, name, param, g):
-        xp = backend.xp()
-        s = self._slot("sum_sq", name, param)
-        work = self._work(name, param)
-        xp.multiply(g, g, out=work)
-        s += work
-        _scaled_step(xp, param, g, s, self.lr, 1.0, self.eps, work)
+        s = self.slots["sum_sq"][name] = self._slot("sum_sq", name, param) + g * g
+        param -= self.lr * g / (np.sqrt(s) + self.eps)
 
 
 class RMSprop(Optimizer):
@@ -270,56 +235,45 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr=0.001, rho=0.99, eps=1e-8, **kwargs):
         super().__init__(lr, **kwargs)
-        self.rho = _check("rho", rho, 0.0, 1.0)
-        self.eps = _check("eps", eps, 0.0, low_open=True)
+        self.rho = checks.number("rho", rho, 0.0, 1.0, high_open=True)
+        self.eps = checks.positive("eps", eps)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "eps": self.eps}
 
     def _update(self, name, param, g):
-        xp = backend.xp()
-        s = self._slot("square_avg", name, param)
-        work = self._work(name, param)
-        s *= self.rho
-        xp.multiply(g, g, out=work)
-        work *= 1.0 - self.rho
-        s += work
-        _scaled_step(xp, param, g, s, self.lr, 1.0, self.eps, work)
+        s = self.rho * self._slot("square_avg", name, param) + (1 - self.rho) * g * g
+        self.slots["square_avg"][name] = s
+        param -= self.lr * g / (np.sqrt(s) + self.eps)
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba 2015), bias-corrected, eps outside the corrected root as in PyTorch:
+    """Adam (Kingma & Ba 2015, algorithm 1), with eps outside the corrected root as in PyTorch:
 
-        m <- b1 * m + (1 - b1) * g            (computed as m + (1 - b1) * (g - m))
-        v <- b2 * v + (1 - b2) * g^2
-        p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+        m <- b1 * m + (1 - b1) * g                 first moment
+        v <- b2 * v + (1 - b2) * g^2               second moment
+        m_hat = m / (1 - b1^t)    v_hat = v / (1 - b2^t)
+        p <- p - lr * m_hat / (sqrt(v_hat) + eps)
     """
 
     slot_names = ("m", "v")
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, **kwargs):
         super().__init__(lr, **kwargs)
-        self.beta1 = _check("beta1", beta1, 0.0, 1.0)
-        self.beta2 = _check("beta2", beta2, 0.0, 1.0)
-        self.eps = _check("eps", eps, 0.0, low_open=True)
+        self.beta1 = checks.number("beta1", beta1, 0.0, 1.0, high_open=True)
+        self.beta2 = checks.number("beta2", beta2, 0.0, 1.0, high_open=True)
+        self.eps = checks.positive("eps", eps)
 
     def get_config(self):
         return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
     def _update(self, name, param, g):
-        xp = backend.xp()
-        m = self._slot("m", name, param)
-        v = self._slot("v", name, param)
-        work = self._work(name, param)
-        xp.subtract(g, m, out=work)
-        work *= 1.0 - self.beta1
-        m += work
-        v *= self.beta2
-        xp.multiply(g, g, out=work)
-        work *= 1.0 - self.beta2
-        v += work
-        step_size = self.lr / (1.0 - self.beta1 ** self.t)
-        _scaled_step(xp, param, m, v, step_size, math.sqrt(1.0 - self.beta2 ** self.t), self.eps, work)
+        b1, b2 = self.beta1, self.beta2
+        m = self.slots["m"][name] = b1 * self._slot("m", name, param) + (1 - b1) * g
+        v = self.slots["v"][name] = b2 * self._slot("v", name, param) + (1 - b2) * g * g
+        m_hat = m / (1 - b1 ** self.t)
+        v_hat = v / (1 - b2 ** self.t)
+        param -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 class AdamW(Adam):
@@ -334,21 +288,24 @@ class AdamW(Adam):
         super().__init__(lr, beta1, beta2, eps, weight_decay=weight_decay, **kwargs)
 
 
-def get(name_or_optimizer, **kwargs) -> Optimizer:
-    """An optimiser by (case-insensitive) name with ``kwargs``, or an Optimizer instance unchanged."""
+def get(name_or_optimizer, tier: str = "fast", **kwargs) -> Optimizer:
+    """An optimiser of ``tier`` by (case-insensitive) name with ``kwargs``, or an Optimizer instance unchanged."""
     if isinstance(name_or_optimizer, Optimizer):
         if kwargs:
             raise ValueError(f"got an optimiser instance and extra arguments {sorted(kwargs)}")
         return name_or_optimizer
-    cls = Optimizer.registry.get(str(name_or_optimizer).lower())
+    if tier not in Optimizer.registry:
+        raise ValueError(f"unknown tier {tier!r}; expected one of: {', '.join(sorted(Optimizer.registry))}")
+    key = str(name_or_optimizer).lower()
+    cls = Optimizer.registry[tier].get(key) or Optimizer.registry["reference"].get(key)
     if cls is None or not isinstance(name_or_optimizer, str):
         raise ValueError(f"unknown optimiser {name_or_optimizer!r}; expected one of: "
-                         f"{', '.join(Optimizer.registry)}")
+                         f"{', '.join(Optimizer.registry['reference'])}")
     return cls(**kwargs)
 
 
-def from_state_dict(state: dict) -> Optimizer:
-    """A new optimiser of the saved class and config, with its state loaded."""
-    opt = get(state.get("class", ""), **state.get("config", {}))
+def from_state_dict(state: dict, tier: str = "fast") -> Optimizer:
+    """A new optimiser of the saved class and config (from ``tier``), with its state loaded."""
+    opt = get(state.get("class", ""), tier=tier, **state.get("config", {}))
     opt.load_state_dict(state)
     return opt

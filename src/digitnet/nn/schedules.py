@@ -22,14 +22,9 @@ from __future__ import annotations
 import math
 import numbers
 
-from digitnet.nn.checks import number_in
+from digitnet.nn import checks
 
 UNITS = ("epoch", "step")
-
-
-def _number(name, value, low, low_open=True, high=math.inf, high_open=True):
-    """``value`` as float if it lies in the interval (open at ``low`` by default), else ValueError naming it."""
-    return number_in(name, value, low, high, low_open, high_open)
 
 
 def _count(name, value, low=1):
@@ -75,7 +70,7 @@ class Constant(Schedule):
 
     def __init__(self, lr, unit="epoch"):
         super().__init__(unit)
-        self.lr = _number("lr", lr, 0.0)
+        self.lr = checks.positive("lr", lr)
 
     def lr_at(self, t):
         return self.lr
@@ -89,9 +84,9 @@ class Step(Schedule):
 
     def __init__(self, lr, step_size, gamma=0.1, unit="epoch"):
         super().__init__(unit)
-        self.lr = _number("lr", lr, 0.0)
+        self.lr = checks.positive("lr", lr)
         self.step_size = _count("step_size", step_size)
-        self.gamma = _number("gamma", gamma, 0.0)
+        self.gamma = checks.positive("gamma", gamma)
 
     def lr_at(self, t):
         return self.lr * self.gamma ** (t // self.step_size)
@@ -105,8 +100,8 @@ class Exponential(Schedule):
 
     def __init__(self, lr, gamma, unit="epoch"):
         super().__init__(unit)
-        self.lr = _number("lr", lr, 0.0)
-        self.gamma = _number("gamma", gamma, 0.0)
+        self.lr = checks.positive("lr", lr)
+        self.gamma = checks.positive("gamma", gamma)
 
     def lr_at(self, t):
         return self.lr * self.gamma**t
@@ -127,12 +122,12 @@ class Cosine(Schedule):
 
     def __init__(self, lr, total, warmup=0, min_lr=0.0, unit="epoch"):
         super().__init__(unit)
-        self.lr = _number("lr", lr, 0.0)
+        self.lr = checks.positive("lr", lr)
         self.total = _count("total", total)
         self.warmup = _count("warmup", warmup, low=0)
         if self.warmup >= self.total:
             raise ValueError(f"warmup must be < total ({self.total}), got {warmup!r}")
-        self.min_lr = _number("min_lr", min_lr, 0.0, low_open=False, high=self.lr, high_open=False)
+        self.min_lr = checks.number("min_lr", min_lr, 0.0, self.lr)
 
     def lr_at(self, t):
         if t < self.warmup:
@@ -157,11 +152,11 @@ class OneCycle(Schedule):
 
     def __init__(self, max_lr, total, pct_start=0.3, div_factor=25.0, final_div_factor=1e4, unit="step"):
         super().__init__(unit)
-        self.max_lr = _number("max_lr", max_lr, 0.0)
+        self.max_lr = checks.positive("max_lr", max_lr)
         self.total = _count("total", total, low=2)
-        self.pct_start = _number("pct_start", pct_start, 0.0, high=1.0)
-        self.div_factor = _number("div_factor", div_factor, 0.0)
-        self.final_div_factor = _number("final_div_factor", final_div_factor, 0.0)
+        self.pct_start = checks.number("pct_start", pct_start, 0.0, 1.0, low_open=True, high_open=True)
+        self.div_factor = checks.positive("div_factor", div_factor)
+        self.final_div_factor = checks.positive("final_div_factor", final_div_factor)
 
     @staticmethod
     def _anneal(start, end, progress):

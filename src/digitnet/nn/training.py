@@ -18,11 +18,35 @@ import time
 import numpy as np
 
 from digitnet.nn import callbacks as cb
-from digitnet.nn.layers.dropout import Dropout
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
+
+
+def split_validation(x, y, validation, seed=None):
+    """Hold out a validation set: ((x_train, y_train), (x_val, y_val)) — the one implementation.
+
+    ``validation``: a count (int, 0 <= count < N) or a fraction in (0, 1) of N. Without ``seed``
+    the LAST samples are the validation set (reproducible; the usual MNIST choice); with a seed (int
+    or Generator), a seeded random subset, kept in original order. Training samples keep their order.
+    """
+    n = len(x)
+    if len(y) != n:
+        raise ValueError(f"got {n} samples but {len(y)} labels; expected the same count")
+    if isinstance(validation, (float, np.floating)) and 0 < validation < 1:
+        count = int(round(float(validation) * n))
+    elif isinstance(validation, (int, np.integer)) and not isinstance(validation, bool) and 0 <= validation < n:
+        count = int(validation)
+    else:
+        raise ValueError(f"validation must be a count in [0, {n}) or a fraction in (0, 1), got {validation!r}")
+    if seed is None:
+        val = np.arange(n - count, n)
+    else:
+        val = np.sort(np.random.default_rng(seed).permutation(n)[:count])
+    is_val = np.zeros(n, dtype=bool)
+    is_val[val] = True
+    return (x[~is_val], y[~is_val]), (x[is_val], y[is_val])
 
 
 def _split_validation(x, y, validation_data, validation_split):
@@ -33,8 +57,8 @@ def _split_validation(x, y, validation_data, validation_split):
     if validation_split:
         if not 0 < validation_split < 1:
             raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}")
-        n_val = int(round(x.shape[0] * validation_split))
-        return x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
+        (x, y), val = split_validation(x, y, float(validation_split))
+        return x, y, val
     return x, y, None
 
 
@@ -60,9 +84,8 @@ def fit(model, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     x, y, val = _split_validation(x, y, validation_data, validation_split)
     if rng is not None:
         model.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    for layer in model.layers:
-        if isinstance(layer, Dropout):
-            layer.rng = model.rng
+    for layer in model.layers:  # the layer contract's rng: what Dropout draws its masks from
+        layer.rng = model.rng
     model._require_built(x)
     start_epoch = model.epochs_done if initial_epoch is None else int(initial_epoch)
     n = x.shape[0]

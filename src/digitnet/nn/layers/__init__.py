@@ -1,4 +1,8 @@
-"""Every layer of digitnet.nn, importable from one place."""
+"""The layers of the reference tier (plain NumPy, NCHW), importable from one place.
+
+``digitnet.nn`` exports the fast tier's classes of the same names (the default);
+``digitnet.nn.reference`` this tier's layers together with its optimisers.
+"""
 
 from digitnet.nn.layers.activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from digitnet.nn.layers.base import Layer

@@ -17,8 +17,21 @@ axis N first; ``input_shape``/``output_shape`` exclude it.
 
 ``build(input_shape, rng, dtype)`` creates the parameters once the input shape
 is known (Sequential calls it); ``get_config()`` returns JSON-able
-hyperparameters and ``Layer.from_config(config)`` rebuilds any layer by its
-class name.
+hyperparameters and ``Layer.from_config(config, tier)`` rebuilds any layer by its
+class name, as the class of that name in the tier asked for.
+
+Two attributes let generic code (the model, the training loop) treat every
+layer alike:
+
+    rng                     the np.random.Generator a layer draws from in training
+                            (Dropout); ``Sequential.fit`` points every layer's at the fit's
+    outputs_probabilities   True when the layer's output is already a probability
+                            (Sigmoid, Softmax): ``predict_proba`` then only normalises
+
+Tiers: every class belongs to one tier (``tier``: "loops", "reference" or
+"fast"; see digitnet/nn/tiers.py). A class of the same name in another tier has
+the same constructor, get_config, parameters and results; only the code that
+computes them differs.
 """
 
 from __future__ import annotations
@@ -33,12 +46,16 @@ from digitnet.nn import backend
 class Layer:
     """Base class: a differentiable map from a batch to a batch."""
 
-    registry: dict[str, type["Layer"]] = {}
+    registry: dict[str, dict[str, type["Layer"]]] = {}  # tier -> class name -> class
+    tier = "reference"
     needs_input_grad = True  # a model sets it False on its first layer during training steps
+    outputs_probabilities = False
+    rng = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        Layer.registry[cls.__name__] = cls
+        if not cls.__name__.startswith("_"):
+            Layer.registry.setdefault(cls.tier, {})[cls.__name__] = cls
 
     def __init__(self):
         self.params: dict = {}
@@ -102,17 +119,27 @@ class Layer:
         return {}
 
     @staticmethod
-    def from_config(config: dict) -> "Layer":
-        """Rebuild a layer from ``{"class": name, "config": {...}}``."""
+    def lookup(name: str, tier: str = "fast") -> type["Layer"] | None:
+        """The class called ``name`` in ``tier``; a tier without its own falls back to the reference one."""
+        return Layer.registry.get(tier, {}).get(name) or Layer.registry.get("reference", {}).get(name)
+
+    @staticmethod
+    def from_config(config: dict, tier: str = "fast") -> "Layer":
+        """Rebuild a layer from ``{"class": name, "config": {...}}`` as ``tier``'s class of that name."""
         try:
             name = config["class"]
         except (KeyError, TypeError):
             raise ValueError(f"layer config {config!r} has no 'class' key") from None
-        cls = Layer.registry.get(name)
+        if tier not in Layer.registry:
+            raise ValueError(f"unknown tier {tier!r}; expected one of: {', '.join(sorted(Layer.registry))}")
+        cls = Layer.lookup(name, tier) if isinstance(name, str) else None
         if cls is None:
-            known = ", ".join(sorted(Layer.registry))
+            known = ", ".join(sorted(Layer.registry["reference"]))
             raise ValueError(f"unknown layer class {name!r}; expected one of: {known}")
-        return cls(**config.get("config", {}))
+        kwargs = dict(config.get("config", {}))
+        if "init" in kwargs and "weight_init" not in kwargs:  # model files written before the rename
+            kwargs["weight_init"] = kwargs.pop("init")
+        return cls(**kwargs)
 
     def to_config(self) -> dict:
         """``{"class": ..., "config": ...}``, the inverse of ``from_config``."""

@@ -5,15 +5,14 @@
 
 ``Dropout`` drops single units; ``Dropout2D`` drops whole feature maps of an
 NCHW input (mask shape (N, C, 1, 1)). Masks are drawn from ``self.rng``, an
-``np.random.Generator``: ``Sequential.fit`` points it at the fit's generator so
-a run is reproducible from one seed.
+``np.random.Generator`` (the layer contract's ``rng``: ``Sequential.fit`` points
+it at the fit's generator, so a run is reproducible from one seed).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from digitnet.nn import backend
 from digitnet.nn.layers.base import Layer
 
 
@@ -36,9 +35,12 @@ class Dropout(Layer):
             self._mask = None
             return x
         keep = self.rng.random(self.mask_shape(x.shape), dtype=np.float32) >= self.rate
-        scale = np.asarray(1.0 / (1.0 - self.rate), dtype=x.dtype)
-        self._mask = backend.to_device(keep, x.dtype) * scale
+        self._mask = self.scaled_mask(keep, x.dtype)
         return x * self._mask
+
+    def scaled_mask(self, keep, dtype):
+        """mask / (1 - rate) as an array of ``dtype``."""
+        return keep.astype(dtype) * np.asarray(1.0 / (1.0 - self.rate), dtype=dtype)
 
     def backward(self, dy):
         return dy if self._mask is None else dy * self._mask

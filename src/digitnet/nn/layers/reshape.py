@@ -2,15 +2,13 @@
 
     Flatten:  (N, d1, d2, ...) -> (N, d1*d2*...)   (C-order, so NCHW flattens as PyTorch does)
     Reshape:  (N, *a) -> (N, *target_shape)
-Backward reshapes the gradient back to the input's shape (Flatten also gives it the
-input's memory order, so the layers below keep Conv2D's batch-last layout: see conv.py).
+Backward reshapes the gradient back to the input's shape.
 """
 
 from __future__ import annotations
 
 import math
 
-from digitnet.nn import backend
 from digitnet.nn.layers.base import Layer
 
 
@@ -22,16 +20,10 @@ class Flatten(Layer):
 
     def forward(self, x, training=False):
         self._x = x
-        return x.reshape(x.shape[0], -1)  # a copy in NCHW order when x is stored batch-last
+        return x.reshape(x.shape[0], -1)
 
     def backward(self, dy):
-        x = self._x
-        if x.flags.c_contiguous:
-            return dy.reshape(x.shape)
-        xp = backend.xp()
-        dx = xp.empty_like(x, dtype=dy.dtype)  # same memory order as x
-        xp.copyto(dx, dy.reshape(x.shape))
-        return dx
+        return dy.reshape(self._x.shape)
 
 
 class Reshape(Layer):

@@ -3,7 +3,7 @@
 Conv2D works internally on images stored batch-last, (C, H, W, N): one
 copy of the input, done together with the zero padding (a plain contiguous
 copy when the input is another Conv2D's output, which is batch-last memory
-already; see ``conv.batch_last_as_nchw``). Then a
+already; see ``fast.conv.batch_last_as_nchw``). Then a
 patch of every image at every output position is a *view*
 
     windows[c, u, v, r, q, n] = xt[c, r*sh + u, q*sw + v, n]          (C, kh, kw, Ho, Wo, N)
@@ -11,10 +11,9 @@ patch of every image at every output position is a *view*
 and copying it gives the patch matrix cols (C*kh*kw, Ho*Wo*N) with a single
 ``copyto``, so that a convolution is one matrix product ``W2 @ cols``. In this
 layout, for stride 1, each output row (q, n) is one contiguous run of Wo*N
-numbers in the image, so the copy moves long runs: measured 5-9x faster than
-the same copy from NCHW images, whose runs are only Wo long (8 numbers in
-LeNet's second layer). ``col2im_add`` is the adjoint: kh*kw strided slice-adds
-of column gradients back onto the image (14x faster than ``np.add.at``).
+numbers in the image, so the copy moves long runs (from NCHW images the runs
+are only Wo long). ``col2im_add`` is the adjoint: kh*kw strided slice-adds of
+column gradients back onto the image (benchmarks/conv_layers.py times them).
 
 The view is made with ``as_strided`` (what NumPy's ``sliding_window_view``
 does inside) so that CuPy can run the same code.
@@ -55,8 +54,7 @@ def col2im_add(dcols, dxt, sh: int, sw: int) -> None:
 class Workspace:
     """Arrays kept between calls and reallocated only when shape or dtype change.
 
-    Fresh large temporaries cost page faults on every step; reusing them is
-    measurably faster. A buffer made with ``zeros=True`` starts at zero and the
+    Fresh large temporaries cost page faults on every step. A buffer made with ``zeros=True`` starts at zero and the
     caller keeps the parts it never writes (padding borders) at zero.
     """
 

@@ -1,8 +1,9 @@
 """2-D convolution written as plain loops: slow, short, obviously correct.
 
-This is the definition the fast ``Conv2D`` must agree with (the tests use it
-as an oracle) and the version to read first when learning how a
-convolution works. Shapes follow PyTorch: x (N, I, H, W), weight (O, I, kh, kw).
+This is the definition the reference and fast ``Conv2D`` must agree with (the
+tests use it as an oracle) and the version to read first when learning how a
+convolution works. ``Conv2D`` at the end is the loops tier's layer: the
+reference layer's constructor and parameters, these loops for the numbers. Shapes follow PyTorch: x (N, I, H, W), weight (O, I, kh, kw).
 
 Forward (cross-correlation, as in every deep-learning library), with x
 zero-padded by ``padding`` on each side:
@@ -23,6 +24,8 @@ and dx is dxpad with the padding cut off.
 from __future__ import annotations
 
 import numpy as np
+
+from digitnet.nn.layers import conv as reference
 
 
 def _strides(stride):
@@ -88,3 +91,22 @@ def conv2d_backward_naive(x, weight, dy, stride=1, padding=0):
     h, w = x.shape[2:]
     dx = dxpad[:, :, pt:pt + h, pl:pl + w]
     return dx, dweight, dbias
+
+
+class Conv2D(reference.Conv2D):
+    """The reference Conv2D computed by the loops above (same constructor, parameters, config)."""
+
+    tier = "loops"
+
+    def forward(self, x, training=False):
+        self.check_input(x)
+        self._x = x
+        bias = self.params["bias"] if self.use_bias else None
+        return conv2d_forward_naive(x, self.masked_weight(), bias, self.stride, self.pads)
+
+    def backward(self, dy):
+        dx, d_weight, d_bias = conv2d_backward_naive(self._x, self.masked_weight(), dy, self.stride, self.pads)
+        self.grads["weight"] = self._mask_grad(d_weight)
+        if self.use_bias:
+            self.grads["bias"] = d_bias
+        return dx if self.needs_input_grad else None

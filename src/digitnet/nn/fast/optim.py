@@ -1,0 +1,115 @@
+"""Optimisers, tuned: every update written into one reused work array per parameter (``out=``).
+
+The same numbers as the reference classes (digitnet/nn/optim.py, which gives
+each update rule as in its paper) up to rounding: Adam's and RMSprop's step is
+rearranged to save a pass over the arrays (see ``_scaled_step``). Fresh
+temporaries of a large layer's size cost page faults and memory traffic on
+every step; these updates allocate nothing after the first.
+"""
+
+from __future__ import annotations
+
+import math
+
+from digitnet.nn import backend
+from digitnet.nn import optim as reference
+
+
+class _WorkArrays:
+    """A scratch array per parameter name (not state: never saved), reused every step."""
+
+    tier = "fast"
+
+    def _work(self, name, param):
+        scratch = self.__dict__.setdefault("_scratch", {})
+        work = scratch.get(name)
+        if work is None or work.shape != param.shape or work.dtype != param.dtype:
+            work = scratch[name] = backend.xp().empty_like(param)
+        return work
+
+
+def _scaled_step(xp, param, numerator, sq, step_size, sq_scale, eps, work):
+    """param -= step_size * numerator / (sqrt(sq) / sq_scale + eps), every intermediate in ``work``.
+
+    Computed as (step_size * sq_scale) * numerator / (sqrt(sq) + eps * sq_scale): the same value
+    (to rounding) with one pass less over the arrays.
+    """
+    xp.sqrt(sq, out=work)
+    work += eps * sq_scale
+    xp.divide(numerator, work, out=work)
+    work *= step_size * sq_scale
+    param -= work
+
+
+class SGD(_WorkArrays, reference.SGD):
+    def _update(self, name, param, g):
+        work = self._work(name, param)
+        backend.xp().multiply(g, self.lr, out=work)
+        param -= work
+
+
+class Momentum(_WorkArrays, reference.Momentum):
+    def _update(self, name, param, g):
+        v = self._slot("velocity", name, param)
+        v *= self.momentum
+        v += g
+        work = self._work(name, param)
+        self._direction_into(g, v, work)
+        work *= self.lr
+        param -= work
+
+    def _direction_into(self, g, v, work):
+        """work <- the step direction: v."""
+        backend.xp().copyto(work, v)
+
+
+class Nesterov(_WorkArrays, reference.Nesterov):
+    _update = Momentum._update
+
+    def _direction_into(self, g, v, work):
+        """work <- the step direction: g + mu * v."""
+        backend.xp().multiply(v, self.momentum, out=work)
+        work += g
+
+
+class Adagrad(_WorkArrays, reference.Adagrad):
+    def _update(self, name, param, g):
+        xp = backend.xp()
+        s = self._slot("sum_sq", name, param)
+        work = self._work(name, param)
+        xp.multiply(g, g, out=work)
+        s += work
+        _scaled_step(xp, param, g, s, self.lr, 1.0, self.eps, work)
+
+
+class RMSprop(_WorkArrays, reference.RMSprop):
+    def _update(self, name, param, g):
+        xp = backend.xp()
+        s = self._slot("square_avg", name, param)
+        work = self._work(name, param)
+        s *= self.rho
+        xp.multiply(g, g, out=work)
+        work *= 1.0 - self.rho
+        s += work
+        _scaled_step(xp, param, g, s, self.lr, 1.0, self.eps, work)
+
+
+class Adam(_WorkArrays, reference.Adam):
+    def _update(self, name, param, g):
+        xp = backend.xp()
+        m = self._slot("m", name, param)
+        v = self._slot("v", name, param)
+        work = self._work(name, param)
+        xp.subtract(g, m, out=work)  # m <- m + (1 - b1) (g - m)  ==  b1 m + (1 - b1) g
+        work *= 1.0 - self.beta1
+        m += work
+        v *= self.beta2
+        xp.multiply(g, g, out=work)
+        work *= 1.0 - self.beta2
+        v += work
+        step_size = self.lr / (1.0 - self.beta1 ** self.t)
+        _scaled_step(xp, param, m, v, step_size, math.sqrt(1.0 - self.beta2 ** self.t), self.eps, work)
+
+
+class AdamW(Adam, reference.AdamW):
+    pass
