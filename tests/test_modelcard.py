@@ -86,7 +86,7 @@ def test_card_with_test_data_robustness_and_calibration(tmp_path):
 
 
 def test_info_card_writes_model_card_md(tmp_path, capsys, monkeypatch):
-    model, path = trained_mlp(tmp_path)
+    trained_mlp(tmp_path)
     monkeypatch.setenv("DIGITNET_DATA", str(tmp_path / "no-data"))  # the card falls back to the header
     assert cli.main(["info", "--card", str(tmp_path / "run-a")]) == 0
     out = capsys.readouterr().out

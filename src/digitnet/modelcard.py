@@ -109,10 +109,10 @@ def _accuracy(model, dataset, scores) -> tuple[list[str], float | None]:
             return ["Test accuracy was not measured (no test_accuracy in the model file, no test data found)."], None
         if not n:
             return [f"Test accuracy **{acc:.2%}** (from the model file; test-set size unknown, no interval)."], acc
-        k, source = int(round(acc * n)), "from the model file's header"
+        k, source = round(acc * n), "from the model file's header"
     lo, hi = wilson_interval(k, n)
-    text = [f"Test accuracy **{k / n:.2%}** ({k:,}/{n:,}), 95% confidence interval {lo:.2%} - {hi:.2%} "
-            f"(Wilson score interval; {source})."]
+    text = [(f"Test accuracy **{k / n:.2%}** ({k:,}/{n:,}), 95% confidence interval {lo:.2%} - {hi:.2%} "
+             f"(Wilson score interval; {source}).")]
     if scores is not None and scores.get("rejected"):
         text.append(f"{scores['rejected']:,} test digits were answered 'not a digit' (counted as errors).")
     return text, k / n
@@ -176,8 +176,8 @@ def _calibration(model) -> list[str]:
 
 def _failure_modes(model, training, robustness) -> list[str]:
     kinds = {layer.to_config()["class"] for layer in model.layers}
-    modes = ["- Inputs must look like MNIST: a white digit on black, about 20x20 px centred by mass in 28x28. "
-             "Photos or scans need the preprocessing of `digitnet predict` (digitnet.data.preprocess) first."]
+    modes = [("- Inputs must look like MNIST: a white digit on black, about 20x20 px centred by mass in 28x28. "
+              "Photos or scans need the preprocessing of `digitnet predict` (digitnet.data.preprocess) first.")]
     augment = training.get("augment") or ""
     if "Conv2D" not in kinds:
         shift = ""
@@ -214,9 +214,9 @@ def model_card(model, model_path, test=None) -> str:
     accuracy, _ = _accuracy(model, training.get("dataset", "mnist"), scores)
     n_test = scores["n"] if scores else (model.metrics or {}).get("test_n") or STANDARD_TEST_SIZE.get(
         training.get("dataset", "mnist"))
-    out = [f"# Model card: {name}", "",
-           f"Written by `digitnet info --card` (digitnet {__version__}) on {time.strftime('%Y-%m-%d')} from "
-           f"`{base}`. Every figure below was measured on the data its section names.", "",
+    written = (f"Written by `digitnet info --card` (digitnet {__version__}) on {time.strftime('%Y-%m-%d')} from "
+               f"`{base}`. Every figure below was measured on the data its section names.")
+    out = [f"# Model card: {name}", "", written, "",
            "## Intended use", "", _intended_use(training.get("dataset", "mnist")), "",
            "## Architecture", "", "```", model.summary(), "```", "",
            "## Training recipe", ""] + _recipe(training) + [

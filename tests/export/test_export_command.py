@@ -3,10 +3,9 @@
 import sys
 
 import numpy as np
+from export_helpers import ort, run_session
 
 from digitnet import cli, nn, zoo
-
-from conftest import ort, run_session
 
 
 def saved_model(tmp_path):
@@ -16,7 +15,7 @@ def saved_model(tmp_path):
 
 
 def test_export_run_folder_writes_model_onnx(tmp_path, capsys, random_images):
-    model, path = saved_model(tmp_path)
+    model, _ = saved_model(tmp_path)
     assert cli.main(["export", str(tmp_path / "run")]) == 0
     target = tmp_path / "run" / "model.onnx"
     assert "wrote" in capsys.readouterr().out and target.exists()

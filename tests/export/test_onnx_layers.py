@@ -4,13 +4,12 @@ import json
 
 import numpy as np
 import pytest
+from export_helpers import exported, run_session
 
 from digitnet import nn, zoo
 from digitnet.data.inputs import model_inputs
 from digitnet.export import EXPORTERS, ExportError, build, to_onnx
 from digitnet.nn.layers.conv import LENET5_C3_TABLE
-
-from conftest import exported, run_session
 
 TOLERANCE = 1e-5
 

@@ -10,4 +10,4 @@ See onnx_model.py for what the graph computes, layers.py for how each layer is w
 from digitnet.export.layers import EXPORTERS, ExportError
 from digitnet.export.onnx_model import INPUT, LOGITS, OPSET, PROBABILITIES, build, to_onnx
 
-__all__ = ["to_onnx", "build", "ExportError", "EXPORTERS", "OPSET", "INPUT", "LOGITS", "PROBABILITIES"]
+__all__ = ["EXPORTERS", "INPUT", "LOGITS", "OPSET", "PROBABILITIES", "ExportError", "build", "to_onnx"]

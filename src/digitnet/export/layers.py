@@ -130,7 +130,9 @@ def elu(g, spec, x):
 @exporter("GELU")
 def gelu(g, spec, x):
     """0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), from primitives (opset 13 has no Gelu)."""
-    c = lambda name, v: g.constant(f"{spec.index}.{name}", np.float32(v))  # noqa: E731
+    def c(name, value):
+        return g.constant(f"{spec.index}.{name}", np.float32(value))
+
     x3 = g.node("Mul", [g.node("Mul", [x, x], spec.label), x], spec.label)
     inner = g.node("Add", [x, g.node("Mul", [x3, c("k", 0.044715)], spec.label)], spec.label)
     t = g.node("Tanh", [g.node("Mul", [inner, c("sqrt_2_over_pi", math.sqrt(2.0 / math.pi))], spec.label)],
