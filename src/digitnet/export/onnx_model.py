@@ -1,7 +1,8 @@
 """A whole digitnet model as one ONNX graph: raw pixels in, calibrated probabilities out.
 
     image (N, 1, H, W) float32, raw pixel values 0..255 (MNIST polarity: white digit on black, H = W = 28)
-      -> the model's preprocessing   x = image * scale; x = (x - mean) / std; reshape to (N, *input_shape)
+      -> the model's preprocessing   x = image * scale; [centre by mass]; x = (x - mean) / std;
+                                     reshape to (N, *input_shape)              (preprocess.py)
       -> the layers (layers.py; batch norms folded, specs.py)
       -> logits (N, C)
       -> probabilities (N, C) = softmax(logits / T)      T = model.calibration["temperature"] (absent: 1)
@@ -26,9 +27,10 @@ import tempfile
 import numpy as np
 
 from digitnet import __version__
-from digitnet.data.inputs import LAYOUTS, preprocessing_spec
+from digitnet.data.inputs import preprocessing_spec
 from digitnet.export.graph import GraphBuilder, onnx_modules
 from digitnet.export.layers import ExportError, export_layer
+from digitnet.export.preprocess import preprocessing
 from digitnet.export.specs import layer_specs, prepare
 
 OPSET = 13
@@ -65,31 +67,6 @@ def image_size(input_shape) -> tuple[int, int]:
         return math.isqrt(shape[0]), math.isqrt(shape[0])
     raise ExportError(f"cannot export a model with input shape {shape}: expected (1, H, W), (H, W) or (H*W,) "
                       f"for one grey image")
-
-
-def preprocessing(g, model, x: str) -> str:
-    """image (N, 1, H, W) raw values -> the model's input (N, *input_shape), as data.inputs.apply_spec does."""
-    spec = model.preprocessing or preprocessing_spec("image")
-    values = {}
-    for key, default in (("scale", 1 / 255), ("mean", 0.0), ("std", 1.0)):
-        v = spec.get(key, default)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise ExportError(f"preprocessing {key} must be a finite number, got {v!r}")
-        values[key] = float(v)
-    if values["std"] <= 0:
-        raise ExportError(f"preprocessing std must be positive, got {values['std']!r}")
-    if spec.get("layout", "image") not in LAYOUTS:
-        raise ExportError(f"preprocessing layout must be one of {LAYOUTS}, got {spec.get('layout')!r}")
-    if values["scale"] != 1.0:
-        x = g.node("Mul", [x, g.constant("preprocess.scale", values["scale"])], "preprocess.scaled")
-    if values["mean"] != 0.0:
-        x = g.node("Sub", [x, g.constant("preprocess.mean", values["mean"])], "preprocess.centred")
-    if values["std"] != 1.0:
-        x = g.node("Div", [x, g.constant("preprocess.std", values["std"])], "preprocess.standardised")
-    if len(model.input_shape) != 3:  # layout "flat" or a 2-D input: (N, 1, H, W) -> (N, *input_shape)
-        shape = g.constant("preprocess.shape", [0] + list(model.input_shape), np.int64)
-        x = g.node("Reshape", [x, shape], "preprocess.input")
-    return x
 
 
 def probabilities(g, model, logits: str, temperature: float) -> str:
@@ -145,7 +122,7 @@ def build(model):
     x = g.reserve(INPUT)
     g.reserve(LOGITS)
     g.reserve(PROBABILITIES)
-    x = preprocessing(g, model, x)
+    x = preprocessing(g, model, x, (h, w))
     for spec in prepare(specs):
         x = export_layer(g, spec, x)
     logits = g.node("Identity", [x], "logits", output=LOGITS)
