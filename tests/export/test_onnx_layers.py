@@ -152,13 +152,29 @@ def test_temperature_on_a_softmax_output(random_images):
 
 def test_not_a_digit_output_gives_eleven_probabilities(random_images):
     model = nn.Sequential([nn.Flatten(), nn.Dense(16), nn.ReLU(), nn.Dense(11)], input_shape=(1, 28, 28), seed=5)
-    model.rejection = {"method": "max_probability", "threshold": 0.5, "reject_class": 10}
+    model.layers[-1].params["weight"] *= 10
+    model.rejection = {"method": "reject_class", "threshold": 0.5, "reject_class": 10}
+    model.calibration = {"temperature": 1.5}
     proto = build(model)
+    assert [o.name for o in proto.graph.output] == ["logits", "probabilities", "digit_probabilities",
+                                                    "not_a_digit_score"]
     assert [d.dim_value for d in proto.graph.output[1].type.tensor_type.shape.dim[1:]] == [11]
     props = {p.key: p.value for p in proto.metadata_props}
     assert json.loads(props["classes"])[-1] == "not a digit" and len(json.loads(props["classes"])) == 11
-    assert json.loads(props["digitnet.rejection"])["reject_class"] == 10
-    assert_matches(model, random_images)
+    assert json.loads(props["digitnet.rejection"])["threshold"] == 0.5
+    z = model.predict_logits(model_inputs(random_images, model)).astype(np.float64)
+
+    def softmax(a):
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    assert_matches(model, random_images, softmax(z / 1.5))  # all 11, calibrated
+    _, session = exported(model)
+    digits, score = session.run(["digit_probabilities", "not_a_digit_score"],
+                                {"image": random_images[:, None].astype(np.float32)})
+    assert np.abs(digits - softmax(z[:, :10] / 1.5)).max() < TOLERANCE  # as the Recognizer reports digits
+    assert score.shape == (len(random_images),) and np.abs(score - softmax(z)[:, 10]).max() < TOLERANCE
+    assert score.std() > 1e-3  # not a constant: the comparison means something
 
 
 def test_names_shapes_opset_and_metadata():

@@ -13,8 +13,11 @@ are divided by their sum (at least 1e-12); a temperature then raises them to the
 division (the same as softmax(log p / T)).
 
 C is 10, or 11 for a model with a "not a digit" output (model.rejection["reject_class"] == 10): the
-graph returns all 11 probabilities; a rejection rule with a threshold is not part of the graph, its
-settings are in the metadata ("digitnet.rejection") for the program that runs the model.
+graph returns all 11 probabilities, and two more outputs as digitnet's Recognizer sees such a network,
+"digit_probabilities" (N, 10) = softmax(logits[:, :10] / T) and "not_a_digit_score" (N,) =
+softmax(logits)[:, 10]. The threshold the score is compared with, and every other setting of the
+rejection rule, are in the metadata ("digitnet.rejection"): applying them (and the Recognizer's ink
+checks on the picture) is left to the program that runs the model.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from digitnet.export.specs import layer_specs, prepare
 OPSET = 13
 IR_VERSION = 7  # the IR that opset 13 shipped with: readable by every onnxruntime since 1.6
 INPUT, LOGITS, PROBABILITIES = "image", "logits", "probabilities"
+DIGIT_PROBABILITIES, NOT_A_DIGIT = "digit_probabilities", "not_a_digit_score"  # 11-output models only
 
 
 def temperature_of(model) -> float:
@@ -85,6 +89,29 @@ def probabilities(g, model, logits: str, temperature: float) -> str:
     return g.node("Div", [p, total], "probabilities", output=PROBABILITIES)
 
 
+def has_reject_class(model, n_classes: int) -> bool:
+    """True for a network with an 11th "not a digit" logit (model.rejection["reject_class"] == 10)."""
+    reject = (getattr(model, "rejection", None) or {}).get("reject_class")
+    last = model.layers[-1].to_config()["class"] if model.layers else None
+    return n_classes == 11 and reject == 10 and last not in ("Softmax", "Sigmoid")
+
+
+def reject_class_outputs(g, logits: str, temperature: float):
+    """The Recognizer's view of an 11-output network (digitnet.recognizer / rejection):
+
+        digit_probabilities = softmax(z[:, :10] / T)   (N, 10)
+        not_a_digit_score   = softmax(z)[:, 10]         (N,)   compared with model.rejection["threshold"]
+    """
+    digits = g.node("Slice", [logits, g.constant("digits.start", [0], np.int64), g.constant("digits.end", [10], np.int64),
+                              g.constant("digits.axis", [1], np.int64)], "digit_logits")
+    if temperature != 1.0:
+        digits = g.node("Div", [digits, g.constant("digits.temperature", temperature)], "digit_logits")
+    g.node("Softmax", [digits], "digit_probabilities", output=DIGIT_PROBABILITIES, axis=1)
+    all_classes = g.node("Softmax", [logits], "uncalibrated_probabilities", axis=1)
+    g.node("Gather", [all_classes, g.constant("not_a_digit.index", 10, np.int64)], "not_a_digit", output=NOT_A_DIGIT,
+           axis=1)
+
+
 def metadata(model, n_classes: int, temperature: float) -> dict:
     """The ONNX metadata_props: the model file's header, as JSON strings, and a few plain facts."""
     h, w = image_size(model.input_shape)
@@ -128,12 +155,16 @@ def build(model):
     logits = g.node("Identity", [x], "logits", output=LOGITS)
     probabilities(g, model, logits, temperature)
     f32 = onnx.TensorProto.FLOAT
-    graph = g.graph(
-        f"digitnet {model.name}",
-        [helper.make_tensor_value_info(INPUT, f32, ["N", 1, h, w])],
-        [helper.make_tensor_value_info(LOGITS, f32, ["N", n_classes]),
-         helper.make_tensor_value_info(PROBABILITIES, f32, ["N", n_classes])],
-        doc_string=__doc__.split("\n\n")[1])
+    outputs = [helper.make_tensor_value_info(LOGITS, f32, ["N", n_classes]),
+               helper.make_tensor_value_info(PROBABILITIES, f32, ["N", n_classes])]
+    if has_reject_class(model, n_classes):
+        g.reserve(DIGIT_PROBABILITIES)
+        g.reserve(NOT_A_DIGIT)
+        reject_class_outputs(g, logits, temperature)
+        outputs += [helper.make_tensor_value_info(DIGIT_PROBABILITIES, f32, ["N", 10]),
+                    helper.make_tensor_value_info(NOT_A_DIGIT, f32, ["N"])]
+    graph = g.graph(f"digitnet {model.name}", [helper.make_tensor_value_info(INPUT, f32, ["N", 1, h, w])], outputs,
+                    doc_string=__doc__.split("\n\n")[1])
     proto = helper.make_model(graph, producer_name="digitnet", producer_version=__version__,
                               opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION,
                               doc_string=f"digitnet model {model.name!r}: raw 28x28 images in, probabilities out")
