@@ -37,7 +37,7 @@ from digitnet.export.preprocess import preprocessing
 from digitnet.export.specs import layer_specs, prepare
 
 OPSET = 13
-IR_VERSION = 7  # the IR that opset 13 shipped with: readable by every onnxruntime since 1.6
+IR_VERSION = 7  # the IR version that came with opset 13, so that older runtimes read the file too
 INPUT, LOGITS, PROBABILITIES = "image", "logits", "probabilities"
 DIGIT_PROBABILITIES, NOT_A_DIGIT = "digit_probabilities", "not_a_digit_score"  # 11-output models only
 
