@@ -74,12 +74,15 @@ def test_card_with_test_data_robustness_and_calibration(tmp_path):
                             "fgsm": {"values": [0.0, 0.1], "accuracy": [0.9, 0.25], "method": "fgsm"}}}
     (tmp_path / "run-a" / "robustness").mkdir()
     (tmp_path / "run-a" / "robustness" / "results.json").write_text(json.dumps(robustness))
+    (tmp_path / "run-a" / "robustness" / "sample.json").write_text(json.dumps({"n": 2000, "of": 10000, "seed": 0,
+                                                                               "indices": [3, 1]}))
     card = modelcard.model_card(model, path, test=(images, labels))
     correct = int((pred == labels).sum())
     assert f"({correct:,}/300)" in card and "computed on the test set now" in card
     assert "| F1 | " + " | ".join(f"{v:.3f}" for v in f1) + " |" in card
     assert "0 px 90.0%, 1 px 75.0%, 2 px 50.0%, 3 px 30.0%, 4 px 15.0%" in card and "4 px to the right: 20.0%" in card
     assert "FGSM attack (L-inf eps): 0 -> 90.0%, 0.1 -> 25.0%" in card
+    assert "on 2,000 of the 10,000 test images (random sample, seed 0)" in card
     assert "(measured: 20.0% at 4 px right)" in card
     assert "T = 1.7, fitted on the validation split; expected calibration error 0.0310 before, 0.0120 after" in card
     assert "Rejection ('not a digit'): method max_probability, threshold 0.6" in card and "Not a digit:" not in card

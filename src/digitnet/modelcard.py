@@ -5,8 +5,8 @@
 
 Sections: architecture (``model.summary()``), training recipe and data (the header's training config),
 test accuracy with a 95% Wilson interval, per-class F1 (computed on ``test`` when given, else from the
-header's metrics if recorded), robustness (RUN/robustness/results.json, as ``digitnet robustness RUN
---out RUN/robustness`` writes it), calibration and rejection (``model.calibration`` / ``model.rejection``),
+header's metrics if recorded), robustness (RUN/robustness/results.json and sample.json, as ``digitnet
+robustness RUN --out RUN/robustness`` writes them), calibration and rejection (``model.calibration`` / ``model.rejection``),
 intended use and known failure modes. Nothing is invented: what was not measured is said to be so.
 
 Wilson score interval for k successes in n trials, z = 1.96 for 95%:
@@ -58,21 +58,24 @@ def evaluate(model, images, labels) -> dict:
             "rejected": int((pred >= n_digits).sum()), "source": "computed on the test set now"}
 
 
+def _json_file(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def robustness_results(folder: str, name: str):
-    """This model's entry of FOLDER/robustness/results.json (or FOLDER/robustness.json), else None."""
-    for path in (os.path.join(folder, "robustness", "results.json"), os.path.join(folder, "robustness.json")):
-        if os.path.isfile(path):
-            try:
-                with open(path) as f:
-                    results = json.load(f)
-            except (OSError, ValueError):
-                return None
-            if isinstance(results, dict):
-                if name in results:
-                    return results[name]
-                if len(results) == 1:
-                    return next(iter(results.values()))
-    return None
+    """(this model's entry of FOLDER/robustness/results.json, that folder's sample.json or {}), else None."""
+    results = _json_file(os.path.join(folder, "robustness", "results.json"))
+    if not isinstance(results, dict) or not results:
+        return None
+    entry = results.get(name, next(iter(results.values())) if len(results) == 1 else None)
+    if not isinstance(entry, dict):
+        return None
+    sample = _json_file(os.path.join(folder, "robustness", "sample.json"))
+    return entry, sample if isinstance(sample, dict) else {}
 
 
 def _recipe(training: dict) -> list[str]:
@@ -136,10 +139,15 @@ def _f1(model, scores) -> list[str]:
              f"Lowest F1: digit {worst} ({f1[worst]:.3f}); {source}."])
 
 
-def _robustness(result) -> list[str]:
-    if not result:
+def _robustness(found) -> list[str]:
+    if not found:
         return ["Not measured. Run `digitnet robustness RUN --out RUN/robustness` and regenerate the card."]
-    lines = ["From `robustness/results.json` (`digitnet robustness`, on the first --n test images it was given).", ""]
+    result, sample = found
+    if isinstance(sample.get("n"), int) and isinstance(sample.get("of"), int):
+        images = f"{sample['n']:,} of the {sample['of']:,} test images (random sample, seed {sample.get('seed')})"
+    else:
+        images = "the test images it was given (--n)"
+    lines = [f"From `robustness/results.json` (`digitnet robustness`, on {images}).", ""]
     if "shift" in result:
         s = result["shift"]
         mean = np.mean([acc for acc in s["accuracy"].values()], axis=0)
@@ -210,7 +218,8 @@ def model_card(model, model_path, test=None) -> str:
     name = os.path.basename(folder) if base == "model.npz" else os.path.splitext(base)[0]
     training = model.training_config or {}
     scores = evaluate(model, *test) if test is not None else None
-    robustness = robustness_results(folder, name)
+    found = robustness_results(folder, name)
+    robustness = found[0] if found else None
     accuracy, _ = _accuracy(model, training.get("dataset", "mnist"), scores)
     n_test = scores["n"] if scores else (model.metrics or {}).get("test_n") or STANDARD_TEST_SIZE.get(
         training.get("dataset", "mnist"))
@@ -223,7 +232,7 @@ def model_card(model, model_path, test=None) -> str:
            "", f"Epochs trained: {model.epochs_done}.", "", "## Data", ""] + _data(training, n_test) + [
            "", "## Test accuracy", ""] + accuracy + [
            "", "## Per-class F1", ""] + _f1(model, scores) + [
-           "", "## Robustness", ""] + _robustness(robustness) + [
+           "", "## Robustness", ""] + _robustness(found) + [
            "", "## Calibration", ""] + _calibration(model) + [
            "", "## Known failure modes", ""] + _failure_modes(model, training, robustness)
     return "\n".join(out) + "\n"
