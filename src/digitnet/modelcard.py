@@ -5,9 +5,10 @@
 
 Sections: architecture (``model.summary()``), training recipe and data (the header's training config),
 test accuracy with a 95% Wilson interval, per-class F1 (computed on ``test`` when given, else from the
-header's metrics if recorded), robustness (RUN/robustness/results.json and sample.json, as ``digitnet
-robustness RUN --out RUN/robustness`` writes them), calibration and rejection (``model.calibration`` / ``model.rejection``),
-intended use and known failure modes. Nothing is invented: what was not measured is said to be so.
+header's metrics if recorded), robustness (RUN/robustness/results.json and sample.json, as
+``digitnet robustness RUN --out RUN/robustness`` writes them), calibration and rejection
+(``model.calibration`` / ``model.rejection``), intended use and known failure modes. Nothing is
+invented: what was not measured is said to be so.
 
 Wilson score interval for k successes in n trials, z = 1.96 for 95%:
 
