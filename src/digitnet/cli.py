@@ -19,7 +19,8 @@ import sys
 
 from digitnet import __version__
 
-COMMANDS = ["train", "evaluate", "predict", "view", "plot", "info", "robustness", "compare", "bench", "draw", "synth"]
+COMMANDS = ["train", "evaluate", "predict", "view", "plot", "info", "robustness", "compare", "bench", "draw", "synth",
+            "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:
