@@ -287,6 +287,7 @@ def test_saving_turned_off_with_zero_rate(tmp_path):
         server.close()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_overflowing_model_never_sends_nan(tmp_path):
     """Weights of 1e30 overflow to inf/NaN inside the network; the answer is still valid JSON."""
     server = Live(_app(tmp_path, weights_scale=1e30))

@@ -230,11 +230,15 @@ def _out_folder(cfg, args) -> str:
             held = [f for f in RUN_FILES if os.path.exists(os.path.join(out, f))] or sorted(os.listdir(out))[:3]
             raise ValueError(f"--out {out!r} is not empty (it holds {', '.join(held)}); pass --overwrite to "
                              f"replace it, 'digitnet train --resume {out}' to continue it, or another --out")
-        for name in RUN_FILES:
-            path = os.path.join(out, name)
-            if os.path.exists(path):
-                os.remove(path)
     return out
+
+
+def _clear_run(out) -> None:
+    """With --overwrite: remove the old run's files (only once everything else has been checked)."""
+    for name in RUN_FILES:
+        path = os.path.join(out, name)
+        if os.path.exists(path):
+            os.remove(path)
 
 
 def _history(metrics_path, epochs_done) -> list[dict]:
@@ -297,6 +301,7 @@ def run(args) -> int:
         cfg, model, history = _resume_state(args)
     else:
         cfg, model, history = resolve(args), None, []
+    out = cfg["out"] if resuming else _out_folder(cfg, args)  # refused now, before any work
     t_start = time.perf_counter()
     images, labels = _load(cfg, args, "train")
     test_images, test_labels = _load(cfg, args, "test")  # before training: missing files are named now
@@ -324,7 +329,8 @@ def run(args) -> int:
         augment = Augmenter.from_string(cfg["augment"])
         model.preprocessing["augment"] = augment.to_string()
 
-    out = cfg["out"] if resuming else _out_folder(cfg, args)
+    if not resuming and args.overwrite:
+        _clear_run(out)
     os.makedirs(out, exist_ok=True)
     model.training_config = {k: v for k, v in cfg.items() if k != "out"}
     with open(os.path.join(out, "config.json"), "w") as f:
