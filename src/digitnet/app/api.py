@@ -52,9 +52,15 @@ def _preprocess(drawing) -> tuple[np.ndarray, bool]:
     return np.asarray(to_mnist(drawing), dtype=np.float32), False
 
 
+def _short(value) -> str:
+    """repr(value), cut to 60 characters (a request may send a 4,000-digit number)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_threshold(value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise ApiError(400, f"'threshold' must be a number between 0 and 1, got {value!r}")
+        raise ApiError(400, f"'threshold' must be a number between 0 and 1, got {_short(value)}")
     return float(value)
 
 
@@ -200,7 +206,7 @@ class DrawingApp:
                            + (f"; unknown field(s) {sorted(unknown)}" if unknown else ""))
         label = body["label"]
         if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
-            raise ApiError(400, f"'label' must be an integer digit 0-9, got {label!r}")
+            raise ApiError(400, f"'label' must be an integer digit 0-9, got {_short(label)}")
         try:
             raw, img = images.decode_data_url(body["image"])
             is_png = img.format == "PNG"

@@ -77,7 +77,13 @@ class _DeadlineSocketIO(socket.SocketIO):
         if remaining <= 0:
             raise RequestTooSlow(f"the request took longer than {self.handler.limits.request_seconds:g} s")
         self._sock.settimeout(min(remaining, self.handler.silence))
-        return super().readinto(buffer)
+        try:
+            return super().readinto(buffer)
+        except (TimeoutError, socket.timeout):
+            if time.monotonic() >= self.handler.deadline:
+                raise RequestTooSlow(f"the request took longer than {self.handler.limits.request_seconds:g} s") \
+                    from None
+            raise
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 ROUTES = {  # path -> allowed methods (/static/<file> and /api/testset/<N> are matched in route())
     "/": ("GET", "HEAD"), "/index.html": ("GET", "HEAD"), "/api/models": ("GET",), "/api/predict": ("POST",),
@@ -144,6 +150,8 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             phrase = "error"
         self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"  # an unparsable request line: still answer with a status line
         self.send_json(code, {"error": " ".join(str(message or phrase).split())[:300]})
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name

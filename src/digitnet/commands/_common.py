@@ -11,9 +11,9 @@ import numpy as np
 PREPROCESSING = {"scale": 1 / 255, "layout": "image"}  # uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]
 
 
-def add_data_options(parser: argparse.ArgumentParser, dataset: bool = True) -> None:
+def add_data_options(parser: argparse.ArgumentParser, dataset: bool = True, dataset_default="mnist") -> None:
     if dataset:
-        parser.add_argument("--dataset", default="mnist",
+        parser.add_argument("--dataset", default=dataset_default,
                             help="mnist, fashion-mnist, or a folder of IDX files in the MNIST layout (default mnist)")
     parser.add_argument("--data-dir", default=None,
                         help="where the dataset files are (default $DIGITNET_DATA, else ~/.cache/digitnet/<name>)")

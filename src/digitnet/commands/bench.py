@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from digitnet.commands import _options as opt
 from digitnet.commands._common import formatter
 
 EXAMPLES = """examples:
@@ -38,8 +39,8 @@ def register(sub):
 def run(args) -> int:
     from digitnet import bench
 
-    if args.threads is not None and args.threads < 1:
-        raise ValueError(f"--threads must be a positive integer, got {args.threads}")
+    if args.threads is not None:
+        opt.positive_int("threads", args.threads, high=4096)
     models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
     report = bench.run_all(quick=args.quick, out=args.out, threads=args.threads, models=models,
                            sections=tuple(args.section or ("training", "loops", "inference")),

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from digitnet.commands import _options as opt
 from digitnet.commands._common import add_data_options, find_models, formatter, load_model, load_split, model_name
 from digitnet.progress import progress
 
@@ -48,6 +49,8 @@ def register(sub):
 def run(args) -> int:
     from digitnet import robustness as rb
 
+    opt.integer("n", args.n, low=1, high=10000)
+    opt.integer("max-shift", args.max_shift, low=0, high=14)
     wanted = args.only or SWEEPS
     images, labels = load_split(args, "test")
     if not 1 <= args.n <= len(images):

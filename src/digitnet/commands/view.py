@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from digitnet.commands import _options as opt
 from digitnet.commands._common import add_data_options, formatter, load_model, load_split, model_inputs, model_name
 
 SHADES = " .:-=+*#%@"
@@ -45,6 +46,9 @@ def bars(proba, width: int = 30) -> str:
 
 
 def run(args) -> int:
+    opt.integer("index", args.index, low=0)
+    if args.wrong is not None:
+        opt.integer("wrong", args.wrong, low=0)
     model = load_model(args.model)
     images, labels = load_split(args, "test")
     if args.wrong is not None:

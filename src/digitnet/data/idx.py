@@ -33,6 +33,7 @@ IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 _CODE_OF_KIND = {(dt.kind, dt.itemsize): code for code, dt in IDX_TYPES.items()}
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_DIMS = 32              # NumPy arrays hold at most 64; IDX files in use hold 1 to 4
 MAX_BYTES = 1 << 30         # payload bytes read_idx allocates at most (by default)
 DEFLATE_MAX_RATIO = 1100    # deflate expands at most ~1032x; a larger claim cannot be in the file
 
@@ -64,6 +65,9 @@ def read_header(f, path) -> tuple[np.dtype, tuple[int, ...]]:
     ndim = magic[3]
     if ndim == 0:
         raise IDXError(f"{path}: magic number 0x{magic.hex().upper()} declares 0 dimensions; expected at least 1")
+    if ndim > MAX_DIMS:
+        raise IDXError(f"{path}: magic number 0x{magic.hex().upper()} declares {ndim} dimensions; "
+                       f"expected at most {MAX_DIMS}")
     shape = struct.unpack(f">{ndim}I", _read_exactly(f, 4 * ndim, path, f"{ndim} dimension sizes"))
     return IDX_TYPES[magic[2]], shape
 

@@ -16,6 +16,8 @@ Steps of ``to_mnist``:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
@@ -112,7 +114,9 @@ def open_image(source, what, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """``Image.open`` (header only) with Pillow's decompression-bomb refusal and the pixel cap as one
     ValueError naming ``what``."""
     try:
-        img = Image.open(source)
+        with warnings.catch_warnings():  # Pillow warns above its own limit; ours is lower and an error
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(source)
     except Image.DecompressionBombError as e:
         raise ValueError(f"{what} declares too many pixels ({' '.join(str(e).split())[:120]}); the limit is "
                          f"{max_pixels:,}") from None
