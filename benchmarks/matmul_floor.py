@@ -96,11 +96,12 @@ def time_products(products, rounds) -> float:
 
 
 def step_ms(side, name) -> float:
-    """ms per training step of one side, from train_throughput.py's worker in its own process."""
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_throughput.py")
-    argv = [sys.executable, script, "--side", side, "--models", name, "--batches", str(ARGS.batches),
-            "--threads", str(ARGS.threads), "--latency-calls", "3"]
-    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    """ms per training step of one side, from digitnet.bench_throughput's worker in its own process."""
+    from digitnet.bench_throughput import child_environment
+
+    argv = [sys.executable, "-m", "digitnet.bench_throughput", "--side", side, "--models", name, "--batches",
+            str(ARGS.batches), "--threads", str(ARGS.threads), "--latency-calls", "3"]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, env=child_environment(ARGS.threads)).stdout
     return 1e3 * BATCH / json.loads(out.strip().splitlines()[-1])["samples_per_s"]
 
 

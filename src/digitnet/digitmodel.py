@@ -13,19 +13,9 @@ import math
 import os
 
 from digitnet.nn import ModelFileError, Sequential
+from digitnet.runs import model_file
 
 IMAGE_VALUES = 28 * 28
-
-
-def model_file(path) -> str:
-    """``path`` itself, or ``path/model.npz`` for a run folder."""
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        candidate = os.path.join(path, "model.npz")
-        if not os.path.exists(candidate):
-            raise FileNotFoundError(f"{path} is a folder without model.npz (expected a run folder from 'digitnet train')")
-        return candidate
-    return path
 
 
 def expected_outputs(model) -> int:

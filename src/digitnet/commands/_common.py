@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import glob
-import os
 
 import numpy as np
 
-PREPROCESSING = {"scale": 1 / 255, "layout": "image"}  # uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]
+from digitnet.data.inputs import DEFAULT_PREPROCESSING as PREPROCESSING  # noqa: F401  (train.py records it)
 
 
 def add_data_options(parser: argparse.ArgumentParser, dataset: bool = True, dataset_default="mnist") -> None:
@@ -37,7 +35,7 @@ def model_inputs(images, model) -> np.ndarray:
     """Images (N, 28, 28), uint8 or floats in [0, 1], as the float inputs ``model`` was trained on."""
     from digitnet.data.inputs import model_inputs as inputs_for
 
-    return inputs_for(images, model, PREPROCESSING)
+    return inputs_for(images, model)
 
 
 def load_model(path):
@@ -45,24 +43,3 @@ def load_model(path):
     from digitnet import digitmodel
 
     return digitmodel.load(path)
-
-
-def find_models(paths) -> list[str]:
-    """Model files named by paths (files or folders); default every runs/*/model.npz here."""
-    found = []
-    for p in paths or ["runs"]:
-        if os.path.isdir(p):
-            direct = os.path.join(p, "model.npz")
-            found += [direct] if os.path.exists(direct) else sorted(glob.glob(os.path.join(p, "*", "model.npz")))
-        elif os.path.exists(p):
-            found.append(p)
-        else:
-            raise FileNotFoundError(f"no model file or folder at {p!r}")
-    return found
-
-
-def model_name(path: str) -> str:
-    """A short name for a model file: its run folder's name, or the file name."""
-    path = os.path.abspath(path)
-    base = os.path.basename(path)
-    return os.path.basename(os.path.dirname(path)) if base == "model.npz" else os.path.splitext(base)[0]

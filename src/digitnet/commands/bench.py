@@ -22,8 +22,8 @@ def register(sub):
     p = sub.add_parser("bench", help="benchmarks: throughput vs PyTorch, loops vs vectorised, latency",
                        formatter_class=formatter, epilog=EXAMPLES,
                        description="Run the benchmark harness and write one JSON file with the machine's facts "
-                                   "and every figure. Training throughput needs a source checkout "
-                                   "(benchmarks/train_throughput.py).")
+                                   "and every figure (training throughput runs digitnet.bench_throughput in worker "
+                                   "processes).")
     p.add_argument("--quick", action="store_true",
                    help="short runs of 3 models (mlp-16-16, mlp-100-100, lenet5); about 4 minutes on 2 cores, most "
                         "of it the loops section (without it, --section training --section inference: about 1.5 minutes)")

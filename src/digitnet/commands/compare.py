@@ -54,6 +54,8 @@ def register(sub):
     p.add_argument("--loop-epochs", type=int, default=20, help="loops: epochs of the Python-list loops (default 20)")
     p.add_argument("--numpy-loop-epochs", type=int, default=2,
                    help="loops: epochs of the NumPy-element loops (default 2; 0 skips them)")
+    p.add_argument("--tier-batch", type=int, default=8,
+                   help="loops: batch of the per-tier step timings (loops, reference, fast; default 8; 0 skips them)")
     p.add_argument("--seed", type=int, default=0, help="loops: the seed of the initial weights and order")
     p.add_argument("--out", help="run folder (default runs/compare-KIND-DATE-TIME)")
     p.add_argument("--quiet", action="store_true", help="print only the final table")
@@ -90,7 +92,8 @@ def run(args) -> int:
             train_size=args.train_size or 100, epochs=200 if args.epochs is None else args.epochs,
             loop_epochs=args.loop_epochs, numpy_loop_epochs=args.numpy_loop_epochs,
             batch_size=args.batch_size or 10, lr=3.0 if args.lr is None else args.lr, seed=args.seed,
-            dataset=args.dataset, data_dir=args.data_dir, out=args.out, command=command, verbose=verbose)
+            dataset=args.dataset, data_dir=args.data_dir, out=args.out, command=command, verbose=verbose,
+            tier_batch=args.tier_batch)
         if not verbose:
             from digitnet.studies import report
 

@@ -6,11 +6,11 @@ import json
 import os
 import sys
 
-import numpy as np
 
 from digitnet.commands import _options as opt
-from digitnet.commands._common import add_data_options, find_models, formatter, load_model, load_split, model_name
+from digitnet.commands._common import add_data_options, formatter, load_model, load_split
 from digitnet.progress import progress
+from digitnet.runs import find_models, model_name
 
 EXAMPLES = """examples:
   digitnet robustness runs/mlp-100-100-x                      # every sweep, tables + PNGs in robustness/
@@ -87,7 +87,7 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(results, indent=1))
     else:
-        _print_tables(results, wanted)
+        _print_tables(results)
         print("\n" + "\n".join([os.path.join(args.out, "results.json")] + pngs))
     return 0
 
@@ -139,7 +139,7 @@ def _figures(results, wanted, out, models, images, labels, all_images):
     return pngs
 
 
-def _print_tables(results, wanted):
+def _print_tables(results):
     for name, r in results.items():
         print(f"\n== {name}")
         if "shift" in r:

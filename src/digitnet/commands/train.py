@@ -173,7 +173,7 @@ def build_model(cfg):
 
     if cfg["model"] == "mlp":
         return zoo.mlp(cfg["hidden"], activation=cfg["activation"], dropout=cfg["dropout"],
-                       init=cfg["init"], seed=cfg["seed"], dtype=cfg["dtype"])
+                       weight_init=cfg["init"], seed=cfg["seed"], dtype=cfg["dtype"])
     return zoo.build(cfg["model"], seed=cfg["seed"], dtype=cfg["dtype"])
 
 

@@ -127,6 +127,19 @@ def _disk(radius: int) -> np.ndarray:
     return (r[:, None] ** 2 + r[None, :] ** 2) <= radius ** 2
 
 
+def thicken(images, k: int) -> np.ndarray:
+    """Strokes of (N, H, W) images made thicker (grey dilation, k > 0) or thinner (erosion, k < 0) with a disk
+    of radius |k| (outside the image counts as background); k = 0 returns the images unchanged.
+
+    The one stroke-thickness operation: augmentation draws k per image, robustness sweeps it.
+    """
+    k = int(k)
+    if k == 0:
+        return images
+    op = ndimage.grey_dilation if k > 0 else ndimage.grey_erosion
+    return op(images, footprint=_disk(abs(k))[None], mode="constant", cval=0)
+
+
 def _check(key: str, value, low: float, high: float, integer: bool = False):
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     if not ok or not (low <= value < high) or (integer and int(value) != value):
@@ -171,9 +184,8 @@ class Augmenter:
         radii = rng.integers(-self.thickness, self.thickness + 1, len(stack))
         out = stack.copy()
         for r in np.unique(radii[radii != 0]):
-            op = ndimage.grey_dilation if r > 0 else ndimage.grey_erosion
             pick = radii == r
-            out[pick] = op(stack[pick], footprint=_disk(abs(int(r)))[None], mode="constant", cval=0.0)
+            out[pick] = thicken(stack[pick], int(r))
         return out
 
     def __call__(self, batch, rng: np.random.Generator) -> np.ndarray:

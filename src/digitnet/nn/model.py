@@ -246,7 +246,6 @@ class Sequential:
 
 def count_correct(outputs, y) -> int:
     """How many rows of ``outputs`` have their argmax at the label (labels or one-hot rows)."""
-    xp = backend.xp()
     pred = outputs.argmax(axis=1)
     y = backend.to_device(y)
     if y.ndim == 2:

@@ -4,29 +4,14 @@
     plot_curves(results, path)      2x2 PNG: training loss and validation accuracy vs epoch (top)
                                     and vs wall-clock seconds (bottom); one line per variant, the
                                     mean over seeds, shaded between the lowest and highest seed
-    machine_summary()               CPU, cores, NumPy version: enough to read the timings against
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 
 import numpy as np
-
-
-def machine_summary() -> dict:
-    """A few facts about this machine for the results file."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")}
 
 
 def _pm(stat, scale=1.0, digits=4) -> str:
@@ -225,13 +210,20 @@ def loops_table(results: dict) -> str:
                                for c, (cell, w) in enumerate(zip(r, widths))).rstrip())
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines + [loops_summary(results)])
+    return "\n".join(lines + [loops_summary(results)] + tiers_table(results))
 
 
-def loops_markdown(results: dict) -> str:
-    body = loops_rows(results)
-    lines = ["| " + " | ".join(body[0]) + " |", "|" + "---|" * len(body[0])]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body[1:]])
+def tiers_table(results: dict) -> list[str]:
+    """Lines of the per-tier step timings of a ``compare_loops`` result (none if it has none)."""
+    rows = results.get("tiers") or []
+    if not rows:
+        return []
+    lines = [f"one Adam step, batch {rows[0]['batch_size']}, float32, per tier (loops: one step; others: median of 5):",
+             f"{'model':<10}  {'tier':<9}  {'ms/step':>10}  {'x fast':>8}  {'peak memory':>12}"]
+    for r in rows:
+        lines.append(f"{r['model']:<10}  {r['tier']:<9}  {r['seconds_per_step'] * 1e3:>10,.1f}  "
+                     f"{r['times_fast']:>7,.1f}x  {r['peak_memory_bytes'] / 1024:>8,.0f} KiB")
+    return lines
 
 
 def plot_loops(results: dict, path) -> str:
