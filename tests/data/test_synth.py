@@ -158,3 +158,10 @@ def test_stroke_curve_passes_through_its_points_at_the_asked_spacing():
         assert np.min(np.linalg.norm(path - p, axis=1)) < 1e-9
     gaps = np.linalg.norm(np.diff(path, axis=0), axis=1)
     assert gaps.max() <= 0.6 and len(path) > 50
+
+
+def test_without_fonts_it_warns_and_draws_strokes_only(monkeypatch):
+    monkeypatch.setattr(fonts, "available", lambda split: ())
+    with pytest.warns(UserWarning, match="pen-stroke digits only"):
+        _, _, sources = handwritten.generate(6, "heldout", 0, (16,))
+    assert all(s == "strokes v3" for s in sources)

@@ -8,6 +8,8 @@ are balanced (each digit n // 10 or n // 10 + 1 times) in a seeded order. Image 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from digitnet.data.synth import fonts, scan, seeds, skeletons
@@ -76,6 +78,9 @@ def picture(rng: np.random.Generator, digit: int, split: str, size: int):
 def generate(n, split, seed, sizes, stream="digits"):
     """(pictures list of uint8 (h, w), labels int64 (n,), sources list of str) — the worker of ``digits``."""
     n, seed, split, sizes = seeds.check_count(n), seeds.check_seed(seed), seeds.check_split(split), check_sizes(sizes)
+    if not fonts.available(split):
+        warnings.warn(f"no {split} font family is installed (apt-get install {' '.join(fonts.PACKAGES)}): "
+                      f"drawing pen-stroke digits only", stacklevel=3)
     labels = seeds.balanced_labels(n, 10, seed, split, stream)
     pictures, sources = [], []
     for i, label in enumerate(labels):
