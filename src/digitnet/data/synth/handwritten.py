@@ -99,11 +99,14 @@ def digits(n, split="heldout", seed=0, sizes=SIZES):
     return pictures, labels
 
 
-def mnist_style_digits(n, split="train", seed=0):
-    """(uint8 (n, 28, 28) prepared by ``digitnet.data.preprocess.to_mnist``, light on dark; labels int64 (n,))."""
+def mnist_style_digits(n, split="train", seed=0, sizes=MNIST_STYLE_SIZES):
+    """(uint8 (n, 28, 28) prepared by ``digitnet.data.preprocess.to_mnist``, light on dark; labels int64 (n,)).
+
+    The pictures behind them have sizes ``sizes`` (default 28, 40, 64 px; to_mnist removes the size, but
+    not what noise and JPEG did at that size)."""
     from digitnet.data.preprocess import to_mnist
 
-    pictures, labels, _ = generate(n, split, seed, MNIST_STYLE_SIZES, stream="mnist_style_digits")
+    pictures, labels, _ = generate(n, split, seed, sizes, stream="mnist_style_digits")
     out = np.zeros((len(pictures), 28, 28), np.uint8)
     for i, image in enumerate(pictures):
         out[i] = np.rint(to_mnist(image) * 255)

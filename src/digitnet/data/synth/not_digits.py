@@ -1,4 +1,4 @@
-""""Not a digit" pictures of each kind in ``NEGATIVE_KINDS``, finished like the digits (scan.finish).
+"""Not-a-digit pictures of each kind in ``NEGATIVE_KINDS``, finished like the digits (scan.finish).
 
 Kinds and their train / heldout split (held-out variants never appear in split="train"):
 
@@ -22,7 +22,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from digitnet.data.synth import scan, seeds, shapes, strokes
-from digitnet.data.synth.handwritten import SIZES, check_sizes, fill_range, font_glyph
+from digitnet.data.synth.handwritten import (
+    MNIST_STYLE_SIZES,
+    SIZES,
+    check_sizes,
+    fill_range,
+    font_glyph,
+)
 from digitnet.data.synth.ink import glyph_ink, stroke_ink
 
 NEGATIVE_KINDS = ("blank", "faint", "dot", "line", "scribble", "letter", "shape", "fashion", "noise")
@@ -183,12 +189,12 @@ def negatives(kind, n, split="heldout", seed=0, sizes=SIZES, *, size=None):
     return out
 
 
-def mnist_style_negatives(kind, n, split="train", seed=0):
+def mnist_style_negatives(kind, n, split="train", seed=0, sizes=MNIST_STYLE_SIZES):
     """(uint8 (n, 28, 28) as ``to_mnist`` prepares them, bool (n,) True where to_mnist found the picture blank
-    and returned zeros). Pictures are drawn at sizes 28, 40, 64 (to_mnist removes the size)."""
+    and returned zeros). Pictures are drawn at ``sizes`` (default 28, 40, 64 px)."""
     from digitnet.data.preprocess import is_blank, to_mnist
 
-    pictures = negatives(kind, n, split, seed, sizes=(28, 40, 64))
+    pictures = negatives(kind, n, split, seed, sizes=sizes)
     out = np.zeros((len(pictures), 28, 28), np.uint8)
     blank_mask = np.zeros(len(pictures), bool)
     for i, image in enumerate(pictures):
