@@ -40,7 +40,8 @@ def fill_range(size: int) -> tuple[float, float]:
 
 
 def font_glyph(rng: np.random.Generator, char: str, split: str):
-    """(family name, uint8 mask) of ``char`` in a random installed font of ``split``; (None, None) if none.
+    """(family name, uint8 mask, the font's lean) of ``char`` in a random installed font of ``split``;
+    (None, None, 0.0) if there is none.
 
     A family is drawn uniformly, then one of its installed faces, so big families do not dominate; pairs in
     ``fonts.EXCLUDED`` are skipped."""
@@ -49,18 +50,19 @@ def font_glyph(rng: np.random.Generator, char: str, split: str):
     for family, files in found:
         if (family.name, char) in fonts.EXCLUDED:
             continue
-        mask = fonts.glyph(files[int(rng.integers(len(files)))], char)
+        path = files[int(rng.integers(len(files)))]
+        mask = fonts.glyph(path, char)
         if mask is not None:
-            return family.name, mask
-    return None, None
+            return family.name, mask, fonts.font_lean(path)
+    return None, None, 0.0
 
 
 def digit_ink(rng: np.random.Generator, digit: int, split: str, canvas_hw, fill):
     """(source, canvas ink) of one digit: source is a font family name or "strokes vK"."""
     if rng.random() < FONT_SHARE:
-        name, mask = font_glyph(rng, str(digit), split)
+        name, mask, lean = font_glyph(rng, str(digit), split)
         if mask is not None:
-            return name, glyph_ink(rng, mask, canvas_hw, fill)
+            return name, glyph_ink(rng, mask, canvas_hw, fill, lean=lean)
     options = skeletons.variants(digit, split)
     k = int(rng.integers(len(options)))
     variant = skeletons.DIGIT_SKELETONS[digit].index(options[k])

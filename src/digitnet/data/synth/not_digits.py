@@ -89,9 +89,9 @@ def scribble(rng, split, size):
 def letter(rng, split, size):
     out_hw, canvas_hw = _canvas(rng, size)
     char = shapes.LETTERS[int(rng.integers(len(shapes.LETTERS)))]
-    mask = font_glyph(rng, char, split)[1] if rng.random() < 0.5 else None
+    _, mask, lean = font_glyph(rng, char, split) if rng.random() < 0.5 else (None, None, 0.0)
     if mask is not None:
-        ink = glyph_ink(rng, mask, canvas_hw, fill_range(size))
+        ink = glyph_ink(rng, mask, canvas_hw, fill_range(size), lean=lean)
     else:
         ink = stroke_ink(rng, shapes.letter_variant(char, split), canvas_hw, fill_range(size))
     return scan.finish(ink, rng, out_hw)
