@@ -147,3 +147,21 @@ def test_excluded_glyphs_are_never_drawn(monkeypatch):
     assert names and "Breip" not in names
     breip = {f for fam in fonts.FAMILIES if fam.name == "Breip" for f in fam.files()}
     assert not any(path in breip and char == "0" for path, char in used)
+
+
+def test_stroke_curve_passes_through_its_points_at_the_asked_spacing():
+    from digitnet.data.synth import strokes
+
+    points = np.array([[0.0, 0.0], [10.0, 5.0], [20.0, 0.0], [25.0, 10.0]])
+    path = strokes.curve(points, spacing=0.5)
+    for p in points:
+        assert np.min(np.linalg.norm(path - p, axis=1)) < 1e-9
+    gaps = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    assert gaps.max() <= 0.6 and len(path) > 50
+
+
+def test_without_fonts_it_warns_and_draws_strokes_only(monkeypatch):
+    monkeypatch.setattr(fonts, "available", lambda split: ())
+    with pytest.warns(UserWarning, match="pen-stroke digits only"):
+        _, _, sources = handwritten.generate(6, "heldout", 0, (16,))
+    assert all(s == "strokes v3" for s in sources)

@@ -118,3 +118,23 @@ def stroke_width(mask: np.ndarray) -> float:
     area = ink.sum()
     edge = (ink[1:, :] != ink[:-1, :]).sum() + (ink[:, 1:] != ink[:, :-1]).sum()
     return float(2 * area / max(edge, 1))
+
+
+def lean(mask: np.ndarray) -> float:
+    """How far a glyph leans right: -cov(x, y) / var(y) of its ink (x px moved per px up; 0 upright)."""
+    weight = mask.astype(np.float64)
+    total = weight.sum()
+    if total <= 0:
+        return 0.0
+    y, x = np.indices(mask.shape)
+    my, mx = (weight * y).sum() / total, (weight * x).sum() / total
+    var_y = (weight * (y - my) ** 2).sum() / total
+    return float(-(weight * (x - mx) * (y - my)).sum() / total / max(var_y, 1e-9))
+
+
+@lru_cache(maxsize=64)
+def font_lean(path: str) -> float:
+    """The lean of a font: the median ``lean`` of its ten digits (0 for an upright font, about 0.25 for
+    a typical italic)."""
+    masks = [glyph(path, d) for d in "0123456789"]
+    return float(np.median([lean(m) for m in masks if m is not None] or [0.0]))

@@ -8,6 +8,8 @@ are balanced (each digit n // 10 or n // 10 + 1 times) in a seeded order. Image 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from digitnet.data.synth import fonts, scan, seeds, skeletons
@@ -38,7 +40,8 @@ def fill_range(size: int) -> tuple[float, float]:
 
 
 def font_glyph(rng: np.random.Generator, char: str, split: str):
-    """(family name, uint8 mask) of ``char`` in a random installed font of ``split``; (None, None) if none.
+    """(family name, uint8 mask, the font's lean) of ``char`` in a random installed font of ``split``;
+    (None, None, 0.0) if there is none.
 
     A family is drawn uniformly, then one of its installed faces, so big families do not dominate; pairs in
     ``fonts.EXCLUDED`` are skipped."""
@@ -47,18 +50,19 @@ def font_glyph(rng: np.random.Generator, char: str, split: str):
     for family, files in found:
         if (family.name, char) in fonts.EXCLUDED:
             continue
-        mask = fonts.glyph(files[int(rng.integers(len(files)))], char)
+        path = files[int(rng.integers(len(files)))]
+        mask = fonts.glyph(path, char)
         if mask is not None:
-            return family.name, mask
-    return None, None
+            return family.name, mask, fonts.font_lean(path)
+    return None, None, 0.0
 
 
 def digit_ink(rng: np.random.Generator, digit: int, split: str, canvas_hw, fill):
     """(source, canvas ink) of one digit: source is a font family name or "strokes vK"."""
     if rng.random() < FONT_SHARE:
-        name, mask = font_glyph(rng, str(digit), split)
+        name, mask, lean = font_glyph(rng, str(digit), split)
         if mask is not None:
-            return name, glyph_ink(rng, mask, canvas_hw, fill)
+            return name, glyph_ink(rng, mask, canvas_hw, fill, lean=lean)
     options = skeletons.variants(digit, split)
     k = int(rng.integers(len(options)))
     variant = skeletons.DIGIT_SKELETONS[digit].index(options[k])
@@ -76,6 +80,9 @@ def picture(rng: np.random.Generator, digit: int, split: str, size: int):
 def generate(n, split, seed, sizes, stream="digits"):
     """(pictures list of uint8 (h, w), labels int64 (n,), sources list of str) — the worker of ``digits``."""
     n, seed, split, sizes = seeds.check_count(n), seeds.check_seed(seed), seeds.check_split(split), check_sizes(sizes)
+    if not fonts.available(split):
+        warnings.warn(f"no {split} font family is installed (apt-get install {' '.join(fonts.PACKAGES)}): "
+                      f"drawing pen-stroke digits only", stacklevel=3)
     labels = seeds.balanced_labels(n, 10, seed, split, stream)
     pictures, sources = [], []
     for i, label in enumerate(labels):
@@ -94,11 +101,14 @@ def digits(n, split="heldout", seed=0, sizes=SIZES):
     return pictures, labels
 
 
-def mnist_style_digits(n, split="train", seed=0):
-    """(uint8 (n, 28, 28) prepared by ``digitnet.data.preprocess.to_mnist``, light on dark; labels int64 (n,))."""
+def mnist_style_digits(n, split="train", seed=0, sizes=MNIST_STYLE_SIZES):
+    """(uint8 (n, 28, 28) prepared by ``digitnet.data.preprocess.to_mnist``, light on dark; labels int64 (n,)).
+
+    The pictures behind them have sizes ``sizes`` (default 28, 40, 64 px; to_mnist removes the size, but
+    not what noise and JPEG did at that size)."""
     from digitnet.data.preprocess import to_mnist
 
-    pictures, labels, _ = generate(n, split, seed, MNIST_STYLE_SIZES, stream="mnist_style_digits")
+    pictures, labels, _ = generate(n, split, seed, sizes, stream="mnist_style_digits")
     out = np.zeros((len(pictures), 28, 28), np.uint8)
     for i, image in enumerate(pictures):
         out[i] = np.rint(to_mnist(image) * 255)

@@ -17,9 +17,10 @@ PEN = (0.06, 0.18)        # pen width / digit height (MNIST's strokes are about 
 JITTER = (0.008, 0.03)    # point jitter, in digit heights
 
 
-def glyph_ink(rng: np.random.Generator, mask: np.ndarray, canvas_hw, fill=(0.5, 0.85), width=PEN,
+def glyph_ink(rng: np.random.Generator, mask: np.ndarray, canvas_hw, fill=(0.5, 0.85), width=PEN, lean=0.0,
               **placement) -> np.ndarray:
-    """A font glyph (uint8 mask) re-stroked to a random width, then placed on the canvas."""
+    """A font glyph (uint8 mask) re-stroked to a random width, then placed on the canvas; ``lean`` is the
+    font's own slant (``fonts.font_lean``), so that the added slant keeps the total within bounds."""
     h = mask.shape[0]
     current = stroke_width(mask)
     target = rng.uniform(*width) * h
@@ -31,7 +32,7 @@ def glyph_ink(rng: np.random.Generator, mask: np.ndarray, canvas_hw, fill=(0.5, 
     if len(rows) == 0:                      # thinned away: keep the glyph as drawn
         ink, rows, cols = mask.astype(np.float32) / 255.0, np.arange(mask.shape[0]), np.arange(mask.shape[1])
     box = (cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
-    matrix = scan.placement(rng, box, canvas_hw, fill, **placement)
+    matrix = scan.placement(rng, box, canvas_hw, fill, lean=lean, **placement)
     return scan.warp_mask(ink, matrix, canvas_hw)
 
 

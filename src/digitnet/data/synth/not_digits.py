@@ -1,4 +1,4 @@
-""""Not a digit" pictures of each kind in ``NEGATIVE_KINDS``, finished like the digits (scan.finish).
+"""Not-a-digit pictures of each kind in ``NEGATIVE_KINDS``, finished like the digits (scan.finish).
 
 Kinds and their train / heldout split (held-out variants never appear in split="train"):
 
@@ -22,7 +22,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from digitnet.data.synth import scan, seeds, shapes, strokes
-from digitnet.data.synth.handwritten import SIZES, check_sizes, fill_range, font_glyph
+from digitnet.data.synth.handwritten import (
+    MNIST_STYLE_SIZES,
+    SIZES,
+    check_sizes,
+    fill_range,
+    font_glyph,
+)
 from digitnet.data.synth.ink import glyph_ink, stroke_ink
 
 NEGATIVE_KINDS = ("blank", "faint", "dot", "line", "scribble", "letter", "shape", "fashion", "noise")
@@ -83,9 +89,9 @@ def scribble(rng, split, size):
 def letter(rng, split, size):
     out_hw, canvas_hw = _canvas(rng, size)
     char = shapes.LETTERS[int(rng.integers(len(shapes.LETTERS)))]
-    mask = font_glyph(rng, char, split)[1] if rng.random() < 0.5 else None
+    _, mask, lean = font_glyph(rng, char, split) if rng.random() < 0.5 else (None, None, 0.0)
     if mask is not None:
-        ink = glyph_ink(rng, mask, canvas_hw, fill_range(size))
+        ink = glyph_ink(rng, mask, canvas_hw, fill_range(size), lean=lean)
     else:
         ink = stroke_ink(rng, shapes.letter_variant(char, split), canvas_hw, fill_range(size))
     return scan.finish(ink, rng, out_hw)
@@ -183,12 +189,12 @@ def negatives(kind, n, split="heldout", seed=0, sizes=SIZES, *, size=None):
     return out
 
 
-def mnist_style_negatives(kind, n, split="train", seed=0):
+def mnist_style_negatives(kind, n, split="train", seed=0, sizes=MNIST_STYLE_SIZES):
     """(uint8 (n, 28, 28) as ``to_mnist`` prepares them, bool (n,) True where to_mnist found the picture blank
-    and returned zeros). Pictures are drawn at sizes 28, 40, 64 (to_mnist removes the size)."""
+    and returned zeros). Pictures are drawn at ``sizes`` (default 28, 40, 64 px)."""
     from digitnet.data.preprocess import is_blank, to_mnist
 
-    pictures = negatives(kind, n, split, seed, sizes=(28, 40, 64))
+    pictures = negatives(kind, n, split, seed, sizes=sizes)
     out = np.zeros((len(pictures), 28, 28), np.uint8)
     blank_mask = np.zeros(len(pictures), bool)
     for i, image in enumerate(pictures):

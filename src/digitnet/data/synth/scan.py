@@ -35,20 +35,25 @@ def canvas_scale(size: int) -> int:
     return int(np.clip(np.ceil(96 / size), 1, 4))
 
 
+MAX_LEAN = 0.5    # a picture's total lean (the source's own plus the added slant), px across per px up
+
+
 def placement(rng: np.random.Generator, src_box, canvas_hw, fill=(0.5, 0.85), slant=0.35, rotate=12.0,
-              aspect=(0.75, 1.3)) -> np.ndarray:
+              aspect=(0.75, 1.3), lean=0.0) -> np.ndarray:
     """float (2, 3) M: canvas (x, y) = M @ (x, y, 1) of a source whose ink box is ``src_box`` (x0, y0, x1, y1).
 
     The source is scaled so its height is ``fill`` (a range) of the canvas height, stretched in x by
-    ``aspect``, sheared by ``slant`` (x += slant * y), rotated by up to ``rotate`` degrees, then put at a
-    random position where it fits inside the canvas with a 4% margin (shrunk if it would not fit).
+    ``aspect``, slanted by k drawn in +-``slant`` (x -= k * y, y down: k > 0 leans right) but so that the
+    source's own ``lean`` plus k stays within +-MAX_LEAN (an italic font is not slanted much further),
+    rotated by up to ``rotate`` degrees, then put at a random position where it fits inside the canvas with
+    a 4% margin (shrunk if it would not fit).
     """
     x0, y0, x1, y1 = src_box
     ch, cw = canvas_hw
     height = max(y1 - y0, 1e-6)
     s = rng.uniform(*fill) * ch / height
     a = rng.uniform(*aspect)
-    k = rng.uniform(-slant, slant)
+    k = float(np.clip(rng.uniform(-slant, slant), -MAX_LEAN - lean, MAX_LEAN - lean))
     t = np.deg2rad(rng.uniform(-rotate, rotate))
     rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
     linear = rot @ np.array([[1.0, -k], [0.0, 1.0]]) @ np.diag([s * a, s])

@@ -49,15 +49,15 @@ def curve(points: np.ndarray, spacing: float) -> np.ndarray:
     if len(p) == 1:
         return p.copy()
     padded = np.vstack([2 * p[0] - p[1], p, 2 * p[-1] - p[-2]])
-    pieces = []
-    for i in range(len(p) - 1):
-        p0, p1, p2, p3 = padded[i:i + 4]
-        steps = max(2, int(np.ceil(np.linalg.norm(p2 - p1) / spacing)) + 1)
-        t = np.linspace(0.0, 1.0, steps)[:, None]
-        q = 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
-                   + (3 * p1 - p0 - 3 * p2 + p3) * t ** 3)
-        pieces.append(q if i == 0 else q[1:])
-    return np.vstack(pieces)
+    p0, p1, p2, p3 = padded[:-3], padded[1:-2], padded[2:-1], padded[3:]
+    steps = np.maximum(2, np.ceil(np.linalg.norm(p2 - p1, axis=1) / spacing).astype(np.int64) + 1)
+    segment = np.repeat(np.arange(len(steps)), steps)
+    index = np.arange(len(segment)) - np.repeat(np.cumsum(steps) - steps, steps)
+    keep = (index > 0) | (segment == 0)          # a segment's first sample is the last one's end
+    segment, t = segment[keep], (index / (steps[segment] - 1))[keep][:, None]
+    p0, p1, p2, p3 = p0[segment], p1[segment], p2[segment], p3[segment]
+    return 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
+                  + (3 * p1 - p0 - 3 * p2 + p3) * t ** 3)
 
 
 def pressure(m: int, rng: np.random.Generator, variation: float) -> np.ndarray:
