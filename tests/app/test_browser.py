@@ -145,7 +145,7 @@ OVERLAPS = """(selector) => {
     return {n: boxes.length, hits, smallest: Math.min(...boxes.map(b => b.size))};
 }"""
 LABELS = ("#answers .pct, #answers .digit, #answers .confidence, #answers .guess, #answers .model-head span, "
-          "#top-digit, #top-text, .chip, .layer-name, .layer-meta, #panel-draw label, #panel-draw output, "
+          "#top-digit, #top-verdict, #top-model, .chip, .layer-name, .layer-meta, #panel-draw label, #panel-draw output, "
           "#panel-draw button")
 
 
@@ -250,7 +250,7 @@ def test_threshold_one_never_shows_a_rounded_100_percent(page):
     page.locator("#threshold").fill("1")
     assert page.locator("#threshold-value").inner_text() == "1.00"
     assert page.locator("#answers .model.unsure").count() == 3
-    texts = page.locator("#answers .model .confidence").all_inner_texts() + [page.locator("#top-text").inner_text()]
+    texts = page.locator("#answers .model .confidence").all_inner_texts() + [page.locator("#top-verdict").inner_text()]
     assert all("not sure" in t and "(100%)" not in t for t in texts), texts
     assert page.evaluate("[percent(0.9996), percent(0.99949), percent(1), percent(0.004)]") == \
         ["99.9%", "99.9%", "100%", "0.4%"]
@@ -327,3 +327,22 @@ def test_testset_tab_mistakes_grid_and_drawing_over(any_page, served, testset_ar
     assert f"test image {wrong[1]}" in page.locator("#pad-note").inner_text()
     wait_for_answers(page)
     assert seen_ink(page) > 0
+
+
+def test_a_rejected_drawing_says_not_a_digit_and_why(page):
+    """The recognizer may answer "not a digit" with a reason: the page shows it under the pad and on the card."""
+    def reject_first(route):
+        response = route.fetch()
+        body = response.json()
+        body["models"][0].update(rejected=True, reason="too little ink", score=0.02)
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/predict", reject_first)
+    draw(page, SEVEN[1:])
+    page.wait_for_function("document.getElementById('top-verdict').textContent.startsWith('not a digit')")
+    assert page.locator("#top-verdict").inner_text() == "not a digit — too little ink"
+    assert page.locator("#top").get_attribute("class") == "topguess rejected"
+    card = page.locator("#answers .model").first
+    assert "rejected" in card.get_attribute("class") and card.locator(".guess").inner_text() == "×"
+    assert card.locator(".confidence").inner_text() == "not a digit — too little ink"
+    page.wait_for_function("document.getElementById('announce').textContent.includes('conv: not a digit')")

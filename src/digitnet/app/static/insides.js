@@ -63,7 +63,7 @@ function layerPanel(layer) {
 
 function drawValues(canvas, values, labelled) {
   const width = Math.max(200, Math.round(canvas.clientWidth || 300));
-  const height = labelled ? 86 : 56;
+  const height = (labelled ? 30 : 0) + (window.innerWidth < 600 ? 40 : 56);
   const scale = window.devicePixelRatio || 1;
   canvas.width = width * scale;
   canvas.height = height * scale;
