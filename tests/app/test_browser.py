@@ -6,13 +6,14 @@ Skipped, saying why, when /usr/bin/chromium or the playwright package is missing
 """
 
 import csv
+import itertools
 import os
 import shutil
 from pathlib import Path
 
 import pytest
-
 from app_helpers import LiveServer
+
 from digitnet.app import AppModel, DrawingApp, TestSet
 from digitnet.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 
@@ -95,13 +96,15 @@ def shots(tmp_path):
 def draw(page, strokes):
     """Strokes on the pad (points in 0..1 of its size): touch events on a touch page, else the mouse."""
     box = page.locator("#pad").bounding_box()
-    at = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731
+    def at(x, y):
+        return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
     touch = getattr(page, "kind", "desktop") == "phone"
     cdp = page.context.new_cdp_session(page) if touch else None
     for stroke in strokes:
         if touch:
             points = [at(*stroke[0])]
-            for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            for (x0, y0), (x1, y1) in itertools.pairwise(stroke):
                 points += [at(x0 + (x1 - x0) * t / 8, y0 + (y1 - y0) * t / 8) for t in range(1, 9)]
             cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
             for x, y in points[1:]:
@@ -266,7 +269,8 @@ def test_save_resets_the_label_and_keeps_a_session_score(page, served):
         page.wait_for_function("document.getElementById('label').value === ''")
         page.evaluate("document.getElementById('save-status').textContent = ''")
     folder = served.app.save_dir
-    rows = list(csv.reader(open(folder / "labels.csv")))
+    with open(folder / "labels.csv") as f:
+        rows = list(csv.reader(f))
     assert rows[0] == ["file", "label"] and rows[-1][1] == "7" and (folder / rows[-1][0]).exists()
     score = page.locator("#score li").all_inner_texts()
     assert len(score) == 3 and all(t.split(": ")[1].startswith("right ") and t.endswith(" of 2") for t in score)
@@ -298,7 +302,7 @@ def test_tabs_work_with_arrow_keys(page):
 
 def test_testset_tab_mistakes_grid_and_drawing_over(any_page, served, testset_arrays, tmp_path):
     page = any_page
-    images, labels = testset_arrays
+    labels = testset_arrays[1]
     page.click("#tab-test")
     page.wait_for_function(f"document.getElementById('test-label').textContent === '{labels[0]}'")
     page.click("#next")
@@ -317,7 +321,7 @@ def test_testset_tab_mistakes_grid_and_drawing_over(any_page, served, testset_ar
         assert thumbs.count() == min(len(wrong), 120)
         assert [int(i) for i in thumbs.evaluate_all("ts => ts.map(t => t.dataset.index)")] == wrong[:120]
     thumbs.nth(1).click()
-    page.wait_for_function(f"document.getElementById('position').textContent.startsWith('mistake 2 of')")
+    page.wait_for_function("document.getElementById('position').textContent.startsWith('mistake 2 of')")
     assert page.locator("#test-label").inner_text() == str(labels[wrong[1]])
     assert page.locator("#test-answers .model[data-model=linear]").evaluate("c => c.classList.contains('wrong')")
     assert not page.evaluate(OVERLAPS, ".thumb-label, #test-answers .pct, #test-answers .digit")["hits"]
