@@ -39,7 +39,9 @@ def browser():
 
 VIEWPORTS = {"desktop": {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1},
              "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "has_touch": True,
-                       "is_mobile": True}}
+                       "is_mobile": True},
+             "landscape": {"viewport": {"width": 844, "height": 390}, "device_scale_factor": 2, "has_touch": True,
+                           "is_mobile": True}}
 
 
 def conv_model():
@@ -99,7 +101,7 @@ def draw(page, strokes):
     def at(x, y):
         return box["x"] + x * box["width"], box["y"] + y * box["height"]
 
-    touch = getattr(page, "kind", "desktop") == "phone"
+    touch = VIEWPORTS[getattr(page, "kind", "desktop")].get("has_touch", False)
     cdp = page.context.new_cdp_session(page) if touch else None
     for stroke in strokes:
         if touch:
@@ -152,6 +154,7 @@ LABELS = ("#answers .pct, #answers .digit, #answers .confidence, #answers .guess
           "#panel-draw button")
 
 
+@pytest.mark.parametrize("any_page", ["desktop", "phone", "landscape"], indirect=True)
 def test_top_answer_is_in_view_after_drawing_and_labels_never_collide(any_page, tmp_path):
     page = any_page
     draw(page, SEVEN)
@@ -164,7 +167,9 @@ def test_top_answer_is_in_view_after_drawing_and_labels_never_collide(any_page, 
     assert 0 <= top["y"] and top["y"] + top["height"] <= view["height"], (top, view)
     pad = page.locator("#pad").bounding_box()
     card = page.locator(".pad-card").bounding_box()
-    assert pad["width"] >= 0.85 * (card["width"] - 24), "the pad should use the card's width"
+    if page.kind != "landscape":  # on its side the pad is as tall as the screen allows, the answer beside it
+        assert pad["width"] >= 0.85 * (card["width"] - 24), "the pad should use the card's width"
+    assert pad["y"] + pad["height"] <= view["height"], "the whole pad is on the screen"
     assert pad["x"] >= 0 and pad["x"] + pad["width"] <= view["width"]
     result = page.evaluate(OVERLAPS, LABELS)
     assert result["n"] > 60 and not result["hits"], result["hits"]
