@@ -112,7 +112,7 @@ function showInsides(answer) {
     } else {
       const canvas = panel.querySelector("canvas");
       canvas.setAttribute("aria-label", `${layer.shown} values of layer ${layer.name}, ${range}`);
-      drawValues(canvas, layer.values, layer.values.length <= 16);
+      drawValues(canvas, layer.values, i === answer.layers.length - 1 && layer.values.length <= 16);  // logits: 0-9
     }
   });
   insides.version += 1;
