@@ -111,6 +111,10 @@ def test_robustness_figures_name_models_and_epsilon(tmp_path, figures):
     assert figures[-1]._suptitle.get_text() == "FGSM on mlp, epsilon 0.15"
 
 
+def test_percent_never_rounds_up_to_100():
+    assert [plots.percent(p) for p in (1.0, 0.99996, 0.9951, 0.62, 0.004)] == ["100%", "99.9%", "99.5%", "62%", "0%"]
+
+
 def test_run_label():
     assert plots.run_label("runs/lenet5-20261121-101500") == "lenet5 (11-21 10:15)"
     assert plots.run_label("runs/my-model") == "my-model"

@@ -83,5 +83,5 @@ def save_png(image, label, proba, path, index, name="model"):
     ax_bar.barh(range(10), proba, color=colours)
     ax_bar.set(yticks=range(10), xlim=(0, 1), xlabel="probability", title=f"guess {int(np.argmax(proba))}")
     ax_bar.invert_yaxis()
-    fig.suptitle(f"{name} on test image {index}", fontsize=10)
+    fig.suptitle(f"{name} on test image {index}", fontsize=10, y=1.04)
     _save(fig, path)
