@@ -139,3 +139,9 @@ def test_progress_is_silent_off_a_terminal():
     with progress(total=2, desc="task", stream=loud, enabled=True) as bar:
         bar.update(2)
     assert "task:" in loud.getvalue() and "/2" in loud.getvalue()
+
+
+def test_view_percentages_never_round_up_to_100():
+    from digitnet.commands.view import pct
+
+    assert [pct(p) for p in (1.0, 0.99996, 0.9994, 0.622)] == ["100.0%", "99.9%", "99.9%", "62.2%"]
