@@ -2,7 +2,7 @@
 
 Skipped, saying why, when /usr/bin/chromium or the playwright package is missing
 (``apt-get install chromium``; ``pip install playwright``). Screenshots go to the test's tmp dir, or to
-``$DIGITNET_SCREENSHOTS`` when set. Layout checks run at a 1280x800 desktop and a 390x844 phone with touch.
+``$DIGITNET_SCREENSHOTS`` when set. Layout checks run at a 1280x800 desktop, phones with touch (390x844, 360x640) and a phone on its side.
 """
 
 import csv
@@ -40,6 +40,8 @@ def browser():
 VIEWPORTS = {"desktop": {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1},
              "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "has_touch": True,
                        "is_mobile": True},
+             "small-phone": {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "has_touch": True,
+                             "is_mobile": True},
              "landscape": {"viewport": {"width": 844, "height": 390}, "device_scale_factor": 2, "has_touch": True,
                            "is_mobile": True}}
 
@@ -154,7 +156,7 @@ LABELS = ("#answers .pct, #answers .digit, #answers .confidence, #answers .guess
           "#panel-draw button")
 
 
-@pytest.mark.parametrize("any_page", ["desktop", "phone", "landscape"], indirect=True)
+@pytest.mark.parametrize("any_page", ["desktop", "phone", "small-phone", "landscape"], indirect=True)
 def test_top_answer_is_in_view_after_drawing_and_labels_never_collide(any_page, tmp_path):
     page = any_page
     draw(page, SEVEN)
