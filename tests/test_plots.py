@@ -65,7 +65,7 @@ def test_confusion_is_per_row_with_muted_diagonal_and_colour_bar(tmp_path, figur
     fig = figures[-1]
     ax, colour_bar = fig.axes
     assert ax.get_title().startswith("lenet5: confusion matrix")
-    off, diag = ax.get_images()
+    off, _diagonal = ax.get_images()
     share = cm / cm.sum(axis=1, keepdims=True)
     data = off.get_array()
     assert data.mask.diagonal().all() and not data.mask[0, 1]
@@ -84,7 +84,7 @@ def test_first_layer_says_how_many_units_and_stays_small(tmp_path, figures):
     conv = Sequential([Conv2D(1, 6, 5), ReLU(), Flatten(), Dense(10)], input_shape=(1, 28, 28), seed=0)
     plots.first_layer(conv, tmp_path / "c.png", name="lenet")
     assert figures[-1]._suptitle.get_text() == "lenet: first conv layer, 6 of 6 filters 5x5"
-    width, height = figures[-1].get_size_inches() * 100
+    width = figures[-1].get_size_inches()[0] * 100
     assert width >= 400, "small filter grids are still drawn large enough to read"
     assert path.endswith("w.png")
 
@@ -111,6 +111,10 @@ def test_robustness_figures_name_models_and_epsilon(tmp_path, figures):
     assert figures[-1]._suptitle.get_text() == "FGSM on mlp, epsilon 0.15"
 
 
+def test_percent_never_rounds_up_to_100():
+    assert [plots.percent(p) for p in (1.0, 0.99996, 0.9951, 0.62, 0.004)] == ["100%", "99.9%", "99.5%", "62%", "0%"]
+
+
 def test_run_label():
     assert plots.run_label("runs/lenet5-20261121-101500") == "lenet5 (11-21 10:15)"
     assert plots.run_label("runs/my-model") == "my-model"
@@ -135,3 +139,9 @@ def test_progress_is_silent_off_a_terminal():
     with progress(total=2, desc="task", stream=loud, enabled=True) as bar:
         bar.update(2)
     assert "task:" in loud.getvalue() and "/2" in loud.getvalue()
+
+
+def test_view_percentages_never_round_up_to_100():
+    from digitnet.commands.view import pct
+
+    assert [pct(p) for p in (1.0, 0.99996, 0.9994, 0.622)] == ["100.0%", "99.9%", "99.9%", "62.2%"]

@@ -67,6 +67,15 @@ def _save(fig, path, dpi: int = 110, tight: bool = True, colours: int | None = N
     return path
 
 
+def percent(p: float) -> str:
+    """A probability as a percentage that never rounds up to 100% unless it is 1: 0.9996 -> "99.9%"."""
+    if p >= 1:
+        return "100%"
+    if p >= 0.995:
+        return f"{np.floor(p * 1000) / 10:.1f}%"
+    return f"{p:.0%}"
+
+
 def run_label(run) -> str:
     """A readable name for a run folder: "lenet5-20261121-101500" -> "lenet5 (11-21 10:15)"."""
     path = Path(run)
@@ -164,7 +173,7 @@ def mistakes_grid(images, y, pred, confidence, path, max_images: int = 36, model
         ax.axis("off")
         if k < n:
             ax.imshow(np.asarray(images[k]).reshape(28, 28), cmap="gray_r")
-            ax.set_title(f"{y[k]}→{pred[k]} ({confidence[k]:.0%})", fontsize=7)
+            ax.set_title(f"{y[k]}→{pred[k]} ({percent(confidence[k])})", fontsize=7)
     fig.suptitle((f"{model}: " if model else "") + f"{n} most confident mistakes (true→predicted)", fontsize=9)
     return _save(fig, path)
 

@@ -2,17 +2,18 @@
 
 Skipped, saying why, when /usr/bin/chromium or the playwright package is missing
 (``apt-get install chromium``; ``pip install playwright``). Screenshots go to the test's tmp dir, or to
-``$DIGITNET_SCREENSHOTS`` when set. Layout checks run at a 1280x800 desktop and a 390x844 phone with touch.
+``$DIGITNET_SCREENSHOTS`` when set. Layout checks run at a 1280x800 desktop, phones with touch (390x844, 360x640) and a phone on its side.
 """
 
 import csv
+import itertools
 import os
 import shutil
 from pathlib import Path
 
 import pytest
-
 from app_helpers import LiveServer
+
 from digitnet.app import AppModel, DrawingApp, TestSet
 from digitnet.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 
@@ -38,7 +39,11 @@ def browser():
 
 VIEWPORTS = {"desktop": {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1},
              "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "has_touch": True,
-                       "is_mobile": True}}
+                       "is_mobile": True},
+             "small-phone": {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "has_touch": True,
+                             "is_mobile": True},
+             "landscape": {"viewport": {"width": 844, "height": 390}, "device_scale_factor": 2, "has_touch": True,
+                           "is_mobile": True}}
 
 
 def conv_model():
@@ -95,13 +100,15 @@ def shots(tmp_path):
 def draw(page, strokes):
     """Strokes on the pad (points in 0..1 of its size): touch events on a touch page, else the mouse."""
     box = page.locator("#pad").bounding_box()
-    at = lambda x, y: (box["x"] + x * box["width"], box["y"] + y * box["height"])  # noqa: E731
-    touch = getattr(page, "kind", "desktop") == "phone"
+    def at(x, y):
+        return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+    touch = VIEWPORTS[getattr(page, "kind", "desktop")].get("has_touch", False)
     cdp = page.context.new_cdp_session(page) if touch else None
     for stroke in strokes:
         if touch:
             points = [at(*stroke[0])]
-            for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            for (x0, y0), (x1, y1) in itertools.pairwise(stroke):
                 points += [at(x0 + (x1 - x0) * t / 8, y0 + (y1 - y0) * t / 8) for t in range(1, 9)]
             cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
             for x, y in points[1:]:
@@ -145,10 +152,11 @@ OVERLAPS = """(selector) => {
     return {n: boxes.length, hits, smallest: Math.min(...boxes.map(b => b.size))};
 }"""
 LABELS = ("#answers .pct, #answers .digit, #answers .confidence, #answers .guess, #answers .model-head span, "
-          "#top-digit, #top-text, .chip, .layer-name, .layer-meta, #panel-draw label, #panel-draw output, "
+          "#top-digit, #top-verdict, #top-model, .chip, .layer-name, .layer-meta, #panel-draw label, #panel-draw output, "
           "#panel-draw button")
 
 
+@pytest.mark.parametrize("any_page", ["desktop", "phone", "small-phone", "landscape"], indirect=True)
 def test_top_answer_is_in_view_after_drawing_and_labels_never_collide(any_page, tmp_path):
     page = any_page
     draw(page, SEVEN)
@@ -161,7 +169,9 @@ def test_top_answer_is_in_view_after_drawing_and_labels_never_collide(any_page, 
     assert 0 <= top["y"] and top["y"] + top["height"] <= view["height"], (top, view)
     pad = page.locator("#pad").bounding_box()
     card = page.locator(".pad-card").bounding_box()
-    assert pad["width"] >= 0.85 * (card["width"] - 24), "the pad should use the card's width"
+    if page.kind != "landscape":  # on its side the pad is as tall as the screen allows, the answer beside it
+        assert pad["width"] >= 0.85 * (card["width"] - 24), "the pad should use the card's width"
+    assert pad["y"] + pad["height"] <= view["height"], "the whole pad is on the screen"
     assert pad["x"] >= 0 and pad["x"] + pad["width"] <= view["width"]
     result = page.evaluate(OVERLAPS, LABELS)
     assert result["n"] > 60 and not result["hits"], result["hits"]
@@ -250,7 +260,7 @@ def test_threshold_one_never_shows_a_rounded_100_percent(page):
     page.locator("#threshold").fill("1")
     assert page.locator("#threshold-value").inner_text() == "1.00"
     assert page.locator("#answers .model.unsure").count() == 3
-    texts = page.locator("#answers .model .confidence").all_inner_texts() + [page.locator("#top-text").inner_text()]
+    texts = page.locator("#answers .model .confidence").all_inner_texts() + [page.locator("#top-verdict").inner_text()]
     assert all("not sure" in t and "(100%)" not in t for t in texts), texts
     assert page.evaluate("[percent(0.9996), percent(0.99949), percent(1), percent(0.004)]") == \
         ["99.9%", "99.9%", "100%", "0.4%"]
@@ -266,7 +276,8 @@ def test_save_resets_the_label_and_keeps_a_session_score(page, served):
         page.wait_for_function("document.getElementById('label').value === ''")
         page.evaluate("document.getElementById('save-status').textContent = ''")
     folder = served.app.save_dir
-    rows = list(csv.reader(open(folder / "labels.csv")))
+    with open(folder / "labels.csv") as f:
+        rows = list(csv.reader(f))
     assert rows[0] == ["file", "label"] and rows[-1][1] == "7" and (folder / rows[-1][0]).exists()
     score = page.locator("#score li").all_inner_texts()
     assert len(score) == 3 and all(t.split(": ")[1].startswith("right ") and t.endswith(" of 2") for t in score)
@@ -298,7 +309,7 @@ def test_tabs_work_with_arrow_keys(page):
 
 def test_testset_tab_mistakes_grid_and_drawing_over(any_page, served, testset_arrays, tmp_path):
     page = any_page
-    images, labels = testset_arrays
+    labels = testset_arrays[1]
     page.click("#tab-test")
     page.wait_for_function(f"document.getElementById('test-label').textContent === '{labels[0]}'")
     page.click("#next")
@@ -317,7 +328,7 @@ def test_testset_tab_mistakes_grid_and_drawing_over(any_page, served, testset_ar
         assert thumbs.count() == min(len(wrong), 120)
         assert [int(i) for i in thumbs.evaluate_all("ts => ts.map(t => t.dataset.index)")] == wrong[:120]
     thumbs.nth(1).click()
-    page.wait_for_function(f"document.getElementById('position').textContent.startsWith('mistake 2 of')")
+    page.wait_for_function("document.getElementById('position').textContent.startsWith('mistake 2 of')")
     assert page.locator("#test-label").inner_text() == str(labels[wrong[1]])
     assert page.locator("#test-answers .model[data-model=linear]").evaluate("c => c.classList.contains('wrong')")
     assert not page.evaluate(OVERLAPS, ".thumb-label, #test-answers .pct, #test-answers .digit")["hits"]
@@ -327,3 +338,22 @@ def test_testset_tab_mistakes_grid_and_drawing_over(any_page, served, testset_ar
     assert f"test image {wrong[1]}" in page.locator("#pad-note").inner_text()
     wait_for_answers(page)
     assert seen_ink(page) > 0
+
+
+def test_a_rejected_drawing_says_not_a_digit_and_why(page):
+    """The recognizer may answer "not a digit" with a reason: the page shows it under the pad and on the card."""
+    def reject_first(route):
+        response = route.fetch()
+        body = response.json()
+        body["models"][0].update(rejected=True, reason="too little ink", score=0.02)
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/predict", reject_first)
+    draw(page, SEVEN[1:])
+    page.wait_for_function("document.getElementById('top-verdict').textContent.startsWith('not a digit')")
+    assert page.locator("#top-verdict").inner_text() == "not a digit — too little ink"
+    assert page.locator("#top").get_attribute("class") == "topguess rejected"
+    card = page.locator("#answers .model").first
+    assert "rejected" in card.get_attribute("class") and card.locator(".guess").inner_text() == "×"
+    assert card.locator(".confidence").inner_text() == "not a digit — too little ink"
+    page.wait_for_function("document.getElementById('announce').textContent.includes('conv: not a digit')")

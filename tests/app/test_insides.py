@@ -6,9 +6,9 @@ import io
 
 import numpy as np
 import pytest
+from app_helpers import call, data_url, digit_image
 from PIL import Image
 
-from app_helpers import call, data_url, digit_image
 from digitnet.app import AppModel
 from digitnet.app.insides import activations, describe_output, forward_each, layer_names
 from digitnet.data.preprocess import to_mnist

@@ -7,7 +7,7 @@ from digitnet.commands._common import formatter
 
 EXAMPLES = """examples:
   digitnet bench --quick                       # 3 models, short runs: 3 min 41 s measured on a shared
-                                               # 2-core machine (2 min of it the pure-Python loops)
+                                               # 2-core machine (136 s of it the loops section)
   digitnet bench --out bench.json              # every zoo model, one epoch each, 2 repeats
   digitnet bench --threads 1 --models lenet5,cnn --section training
 

@@ -39,9 +39,14 @@ def render(image) -> str:
     return "\n".join("".join(SHADES[v] * 2 for v in row) for row in levels)
 
 
+def pct(p: float) -> str:
+    """A probability with one decimal that never rounds up to 100.0% unless it is 1: 0.9996 -> "99.9%"."""
+    return "100.0%" if p >= 1 else f"{min(p, 0.999):.1%}" if p >= 0.9995 else f"{p:.1%}"
+
+
 def bars(proba, width: int = 30) -> str:
     top = int(np.argmax(proba))
-    return "\n".join(f"{d}  {'█' * int(round(p * width)):<{width}} {p:6.1%}{'  <- guess' if d == top else ''}"
+    return "\n".join(f"{d}  {'█' * int(round(p * width)):<{width}} {pct(p):>6}{'  <- guess' if d == top else ''}"
                      for d, p in enumerate(proba))
 
 
@@ -68,7 +73,7 @@ def run(args) -> int:
     guess = int(proba.argmax())
     verdict = "right" if guess == labels[index] else "WRONG"
     print(render(images[index]))
-    print(f"test image {index}: true label {labels[index]}, guess {guess} ({proba[guess]:.1%}) — {verdict}")
+    print(f"test image {index}: true label {labels[index]}, guess {guess} ({pct(proba[guess])}) — {verdict}")
     print(bars(proba))
     if args.png:
         save_png(images[index], labels[index], proba, args.png, index, model_name(args.model))
@@ -87,5 +92,5 @@ def save_png(image, label, proba, path, index, name="model"):
     ax_bar.barh(range(10), proba, color=colours)
     ax_bar.set(yticks=range(10), xlim=(0, 1), xlabel="probability", title=f"guess {int(np.argmax(proba))}")
     ax_bar.invert_yaxis()
-    fig.suptitle(f"{name} on test image {index}", fontsize=10)
+    fig.suptitle(f"{name} on test image {index}", fontsize=10, y=1.04)
     _save(fig, path)

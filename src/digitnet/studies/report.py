@@ -250,5 +250,7 @@ def plot_loops(results: dict, path) -> str:
     for ax in (ax_t, ax_m):
         ax.invert_yaxis()
         ax.grid(alpha=0.3, axis="x")
+    network = results["config"].get("network")
+    fig.suptitle("loops vs vectorised" + (f": {network}" if network else ""), fontsize=11)
     fig.tight_layout()
     return save(fig, path)

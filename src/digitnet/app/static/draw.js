@@ -141,7 +141,8 @@ function showNothingDrawn() {
   $("seen").getContext("2d").clearRect(0, 0, 28, 28);
   $("top").className = "topguess idle";
   $("top-digit").textContent = "–";
-  $("top-text").textContent = "draw a digit";
+  $("top-verdict").textContent = "draw a digit";
+  $("top-model").textContent = "";
   $("top-others").replaceChildren();
   announce("");
   clearInsides();
@@ -153,7 +154,8 @@ function showTop(answer) {
   const v = verdictOf(first, answer.blank);
   $("top").className = `topguess ${v.kind}`;
   $("top-digit").textContent = v.digit;
-  $("top-text").textContent = `${v.text} · ${first.name}`;
+  $("top-verdict").textContent = v.text;
+  $("top-model").textContent = first.name;
   $("top-others").replaceChildren(...others.map((m) => {
     const o = verdictOf(m, answer.blank);
     const chip = el("span", `chip ${o.kind}`, `${m.name} `);

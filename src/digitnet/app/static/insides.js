@@ -63,7 +63,7 @@ function layerPanel(layer) {
 
 function drawValues(canvas, values, labelled) {
   const width = Math.max(200, Math.round(canvas.clientWidth || 300));
-  const height = labelled ? 86 : 56;
+  const height = (labelled ? 30 : 0) + (window.innerWidth < 600 ? 40 : 56);
   const scale = window.devicePixelRatio || 1;
   canvas.width = width * scale;
   canvas.height = height * scale;
@@ -112,7 +112,7 @@ function showInsides(answer) {
     } else {
       const canvas = panel.querySelector("canvas");
       canvas.setAttribute("aria-label", `${layer.shown} values of layer ${layer.name}, ${range}`);
-      drawValues(canvas, layer.values, layer.values.length <= 16);
+      drawValues(canvas, layer.values, i === answer.layers.length - 1 && layer.values.length <= 16);  // logits: 0-9
     }
   });
   insides.version += 1;
