@@ -2,6 +2,7 @@
 
     python benchmarks/kernels_lab.py profile [--models cnn,lenet5] [--threads 2] [--steps 30]
     python benchmarks/kernels_lab.py try [--only NAME,...] [--threads 2] [--rounds 15]
+    python benchmarks/kernels_lab.py ab --before OTHER/src [--models cnn,lenet5] [--threads 1] [--steps 30]
 
 ``profile``: one zoo model's training step (batch 64, float32, Adam) split per layer into forward and
 backward, plus the loss and the optimiser, as medians over ``--steps`` steps (perf_counter around each
@@ -11,8 +12,12 @@ layer call; the sum is checked against the whole step).
 the shapes of the cnn/lenet5 layers. They are timed alternately (one call of each per round, so both see
 the same machine load), medians over ``--rounds`` rounds, and their outputs compared (max abs difference,
 float32). A candidate is worth porting only if it wins alone, measured here.
+``ab``: the training step of zoo models in this tree against another source tree (``--before``, e.g. an
+export of an earlier commit: ``git archive COMMIT src | tar -x -C /tmp/before``), each step timing in
+its own process, the trees alternating ``--repeats`` times; medians of CPU and wall ms per step.
 Run with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset (see benchmarks/train_throughput.py).
 """
+# ruff: noqa: B023  (the timed lambdas run inside their loop iteration)
 
 from __future__ import annotations
 
@@ -25,7 +30,9 @@ import time
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["profile", "try"])
+    parser.add_argument("what", choices=["profile", "try", "ab", "step"])
+    parser.add_argument("--before", help="ab: the other tree's src folder")
+    parser.add_argument("--repeats", type=int, default=3, help="ab: alternating runs per tree")
     parser.add_argument("--models", default="cnn,lenet5")
     parser.add_argument("--only", help="comma-separated experiment names (try)")
     parser.add_argument("--threads", type=int, default=2)
@@ -585,7 +592,7 @@ def adam(rounds):
         if shape == (784, 800):
             for block in (1 << 13, 1 << 14, 1 << 16, 1 << 17):
                 compare(f"  blocks of 32K | blocks of {block >> 10}K", lambda: adam_blocked(*states[0], work_b),
-                        lambda: adam_blocked(*states[1], work_a.reshape(-1), block=block), rounds,  # noqa: B023
+                        lambda: adam_blocked(*states[1], work_a.reshape(-1), block=block), rounds,
                         check=lambda a, b: 0.0)
 
 
@@ -609,12 +616,108 @@ def weight_grad(rounds):
         dy = rng.standard_normal((o, m), dtype=np.float32)
         for parts in (8, 16, 64):
             compare(f"{label}: dW (cols @ dY.T).T | {parts} stacked", lambda: (cols @ dy.T).T,
-                    lambda: dw_stacked(dy, cols, parts), rounds)  # noqa: B023
+                    lambda: dw_stacked(dy, cols, parts), rounds)
+
+
+# --------------------------------------------------------------------------------------------- ab
+def step_times(name, steps):
+    """(median CPU ms, median wall ms) per training step of zoo model ``name`` in the imported digitnet."""
+    from digitnet import zoo
+    from digitnet.nn import Adam
+
+    model = zoo.build(name, seed=0)
+    model.compile(optimizer=Adam(lr=1e-3), loss="cross_entropy")
+    rng = np.random.default_rng(0)
+    x = rng.random((BATCH, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, BATCH)
+    cpu, wall = [], []
+    for i in range(steps + 3):
+        c0, w0 = time.process_time(), time.perf_counter()
+        model.train_step(x, y)
+        if i >= 3:
+            cpu.append(time.process_time() - c0)
+            wall.append(time.perf_counter() - w0)
+    return 1e3 * statistics.median(cpu), 1e3 * statistics.median(wall)
+
+
+def ab(models, steps):
+    import json
+    import subprocess
+
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+    trees = {"before": os.path.abspath(ARGS.before), "after": here}
+    print(f"  {'model':12s} {'before cpu':>10s} {'after cpu':>10s} {'speed-up':>8s} {'before wall':>11s} "
+          f"{'after wall':>10s}   (median ms per step over {ARGS.repeats} alternating runs)")
+    for name in models:
+        got = {k: [] for k in trees}
+        for r in range(ARGS.repeats):
+            for label in (list(trees) if r % 2 == 0 else list(trees)[::-1]):
+                env = {**os.environ, "PYTHONPATH": trees[label]}
+                argv = [sys.executable, os.path.abspath(__file__), "step", "--models", name, "--steps", str(steps),
+                        "--threads", str(ARGS.threads)]
+                out = subprocess.run(argv, check=True, capture_output=True, text=True, env=env).stdout
+                got[label].append(json.loads(out.strip().splitlines()[-1]))
+        med = {k: (statistics.median(g[0] for g in v), statistics.median(g[1] for g in v)) for k, v in got.items()}
+        b, a = med["before"], med["after"]
+        print(f"  {name:12s} {b[0]:10.2f} {a[0]:10.2f} {b[0] / a[0]:8.2f} {b[1]:11.2f} {a[1]:10.2f}", flush=True)
+
+
+# --- max-pool backward: first-max one-hot masks from boolean algebra --------------------------------------
+def maxpool_backward_onehot(pool, dy, use_copyto=False):
+    """Disjoint windows: e_t = [x_t == y]; tap t gets dy where e_t and no earlier e_s (first maximum, as the
+    reference); the last tap where no earlier one matched. Float passes: k*k-1 compares, k*k multiplies."""
+    x, y = pool._x, pool._y
+    ho, wo = y.shape[2:]
+    dx = np.empty_like(x, dtype=dy.dtype) if not use_copyto else np.zeros_like(x, dtype=dy.dtype)
+    x_taps, dx_taps = pool._taps(x, ho, wo), pool._taps(dx, ho, wo)
+    taken = None
+    for i, (x_tap, dx_tap) in enumerate(zip(x_taps, dx_taps)):
+        if i == len(x_taps) - 1:
+            first = ~taken
+        else:
+            eq = x_tap == y
+            if taken is None:
+                first, taken = eq, eq.copy()
+            else:
+                first = eq & ~taken
+                taken |= eq
+        if use_copyto:
+            np.copyto(dx_tap, dy, where=first)
+        else:
+            np.multiply(dy, first, out=dx_tap)
+    return dx
+
+
+@experiment
+def maxpool_backward(rounds):
+    from digitnet.nn.fast import MaxPool2D
+
+    rng = np.random.default_rng(0)
+    for c, hw in ((6, 24), (16, 8), (32, 28), (64, 14)):
+        x = _bl(c, hw, rng)
+        x[:, :, ::3, ::2] = 0.0  # ties: equal maxima in many windows
+        pool = MaxPool2D(2)
+        y = pool.forward(x, True)
+        dy = np.ascontiguousarray(rng.standard_normal(y.shape, dtype=np.float32).transpose(1, 2, 3, 0)
+                                  ).transpose(3, 0, 1, 2)
+        compare(f"maxpool {c}x{hw}x{hw} bwd: today | one-hot masks", lambda: pool.backward(dy),
+                lambda: maxpool_backward_onehot(pool, dy), rounds)
+        compare(f"maxpool {c}x{hw}x{hw} bwd: today | one-hot masks, copyto", lambda: pool.backward(dy),
+                lambda: maxpool_backward_onehot(pool, dy, True), rounds)
 
 
 def main() -> int:
     print(f"clock={ARGS.clock} threads={ARGS.threads} OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
           f"load={os.getloadavg()[0]:.1f}")
+    if ARGS.what == "step":  # worker of ab
+        import json
+
+        print(json.dumps(step_times(ARGS.models.split(",")[0], ARGS.steps)))
+        return 0
+    if ARGS.what == "ab":
+        ab(ARGS.models.split(","), ARGS.steps)
+        print(f"load={os.getloadavg()[0]:.1f}")
+        return 0
     if ARGS.what == "profile":
         for name in ARGS.models.split(","):
             profile(name, ARGS.steps)

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_tiers import TOL, batch_last, run
 
 from digitnet.nn import optim
 from digitnet.nn.fast import blocked
-
-from test_tiers import TOL, batch_last, run
 
 COMPARES_TIERS = True  # each test compares the tiers itself (see conftest.py)
 
