@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from digitnet.commands import _options as opt
-from digitnet.commands._common import add_data_options, formatter, load_model, load_split, model_inputs, model_name
+from digitnet.commands._common import add_data_options, formatter, load_model, load_split, model_inputs
+from digitnet.runs import model_name
 
 SHADES = " .:-=+*#%@"
 EXAMPLES = """examples:
