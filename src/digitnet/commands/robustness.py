@@ -6,6 +6,7 @@ import json
 import os
 import sys
 
+import numpy as np
 
 from digitnet.commands import _options as opt
 from digitnet.commands._common import add_data_options, formatter, load_model, load_split

@@ -124,7 +124,7 @@ def validate(cfg) -> None:
 
     opt.positive_int("epochs", cfg["epochs"])
     opt.positive_int("batch-size", cfg["batch_size"], high=1 << 20)
-    opt.choice("optimizer", cfg["optimizer"], sorted(optim.Optimizer.registry), lower=True)
+    opt.choice("optimizer", cfg["optimizer"], sorted(optim.Optimizer.registry["reference"]), lower=True)
     opt.number("lr", cfg["lr"], low=0.0, low_open=True, high=10.0)
     opt.choice("schedule", cfg["schedule"], SCHEDULES)
     opt.number("weight-decay", cfg["weight_decay"], low=0.0, high=1.0)
