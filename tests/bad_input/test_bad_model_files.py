@@ -339,3 +339,12 @@ def test_nn_load_and_save_still_work(tmp_path):
     assert again.epochs_done == model.epochs_done and again.optimizer.t == model.optimizer.t
     np.testing.assert_array_equal(again.parameters()[0][1], model.parameters()[0][1])
     assert nn.read_header(path)["format"] == "digitnet-model"
+
+
+def test_info_describes_any_model_but_predict_wants_a_digit_model(tmp_path, capsys):
+    from digitnet.cli import main
+
+    path = tiny_model(outputs=7, optimizer=False).save(tmp_path / "seven.npz")
+    assert main(["info", str(path)]) == 0
+    capsys.readouterr()
+    assert "a digit model has 10 outputs" in cli_error(capsys, ["predict", path, tmp_path / "x.png"])
