@@ -348,3 +348,14 @@ def test_info_describes_any_model_but_predict_wants_a_digit_model(tmp_path, caps
     assert main(["info", str(path)]) == 0
     capsys.readouterr()
     assert "a digit model has 10 outputs" in cli_error(capsys, ["predict", path, tmp_path / "x.png"])
+
+
+@pytest.mark.parametrize("spec,fragment", [
+    ({"scale": "abc"}, "preprocessing.scale"), ({"std": 0}, "preprocessing.std"), ({"mean": 1e300}, "preprocessing.mean"),
+    ({"layout": "nchw"}, "preprocessing.layout"), ({"scale": True}, "preprocessing.scale"),
+], ids=["scale-string", "std-zero", "mean-huge", "layout-unknown", "scale-bool"])
+def test_digit_model_preprocessing_must_be_applicable(tmp_path, capsys, spec, fragment):
+    model = tiny_model(optimizer=False)
+    model.preprocessing = {"scale": 1 / 255, "layout": "image", **spec}
+    path = model.save(tmp_path / "m.npz")
+    assert fragment in cli_error(capsys, ["predict", path, tmp_path / "x.png"])
