@@ -4,7 +4,9 @@
 
 On top of ``digitnet.nn``'s checked file loading (schema, sizes, finite weights), a digit model must
 take 28x28 = 784-value inputs and give 10 outputs, or 11 when its ``rejection`` object says
-``"reject_class": 10`` (an extra "not a digit" output). Anything else is a one-line ``ModelFileError``.
+``"reject_class": 10`` (an extra "not a digit" output), and its ``preprocessing`` spec must be one
+``digitnet.data.inputs`` can apply (layout "image" or "flat"; scale, mean finite numbers; std > 0).
+Anything else is a one-line ``ModelFileError``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 
+from digitnet.data.inputs import LAYOUTS
 from digitnet.nn import ModelFileError, Sequential
 from digitnet.runs import model_file
 
@@ -38,9 +41,22 @@ def check_digit_model(model, path="model") -> None:
         raise ModelFileError(f"{path}: model has output shape {tuple(out)}; a digit model has {want} outputs{extra}")
 
 
+def check_preprocessing(spec, path="model") -> None:
+    """Raise ModelFileError unless ``spec`` (a model's preprocessing) can be applied to images."""
+    if spec.get("layout", "image") not in LAYOUTS:
+        raise ModelFileError(f"{path}: preprocessing.layout is {spec.get('layout')!r}; expected one of {LAYOUTS}")
+    for key, default in (("scale", 1 / 255), ("mean", 0.0), ("std", 1.0)):
+        value = spec.get(key, default)
+        number = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+        if not number or abs(value) > 1e6 or (key == "std" and value <= 0):
+            expected = "a number in (0, 1e6]" if key == "std" else "a finite number of magnitude <= 1e6"
+            raise ModelFileError(f"{path}: preprocessing.{key} is {value!r}; expected {expected}")
+
+
 def load(path, compile: bool = True):
     """The digit model in a run folder or .npz file, fully checked."""
     path = model_file(path)
     model = Sequential.load(path, compile=compile)
     check_digit_model(model, path)
+    check_preprocessing(model.preprocessing or {}, path)
     return model

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import atomicfile
-from badinput_helpers import cli_error, one_line, snapshot, tiny_model
+from badinput_helpers import bounded_memory, cli_error, one_line, snapshot, tiny_model
 from digitnet.cli import main
 from digitnet.nn import Sequential
 
@@ -59,7 +59,8 @@ TRAIN_OPTIONS = [  # (id, extra args, fragment)
 def test_train_options_are_checked_before_anything_runs(idx_folder, tmp_path, capsys, extra, fragment):
     args = ["train", "--dataset", idx_folder, "--validation", "20", "--epochs", "1", "--out", tmp_path / "run",
             "--quiet"]
-    line = cli_error(capsys, args + extra)
+    with bounded_memory():  # refused before any model or data is built
+        line = cli_error(capsys, args + extra)
     assert fragment in line
     assert not (tmp_path / "run").exists() or not os.listdir(tmp_path / "run")
 

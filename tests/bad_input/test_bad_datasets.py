@@ -154,3 +154,35 @@ def test_failed_load_damages_nothing(idx_folder, tmp_path):
     with pytest.raises(IDXError):
         load(str(folder), "train")
     assert snapshot(folder) == before
+
+
+class _Response:
+    def __init__(self, length_header, chunks):
+        self.status, self.headers, self._chunks = 200, {"Content-Length": length_header} if length_header else {}, \
+            list(chunks)
+
+    def read(self, n):
+        return self._chunks.pop(0) if self._chunks else b""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.mark.parametrize("length,chunks,fragment", [
+    ("99999999999", [b"x"], "the limit is"),
+    ("\u00b2", [b"x"], "bad Content-Length"),
+    (None, [bytes(1 << 16)] * 20, "sent more than"),
+], ids=["declared-too-big", "odd-content-length", "endless-stream"])
+def test_download_size_is_bounded(tmp_path, monkeypatch, length, chunks, fragment):
+    import importlib
+
+    dl = importlib.import_module("digitnet.data.download")  # the package exports a function of that name
+
+    monkeypatch.setattr(dl, "MAX_BYTES", 1 << 20)
+    failures = dl.fetch(["https://mirror.example/f.gz"], tmp_path / "f.gz", lambda p: (True, "ok"),
+                        opener=lambda request, timeout: _Response(length, chunks), progress=False)
+    assert len(failures) == 1 and fragment in failures[0]
+    assert list(tmp_path.iterdir()) == []  # nothing half-written kept for a refused file

@@ -339,3 +339,23 @@ def test_nn_load_and_save_still_work(tmp_path):
     assert again.epochs_done == model.epochs_done and again.optimizer.t == model.optimizer.t
     np.testing.assert_array_equal(again.parameters()[0][1], model.parameters()[0][1])
     assert nn.read_header(path)["format"] == "digitnet-model"
+
+
+def test_info_describes_any_model_but_predict_wants_a_digit_model(tmp_path, capsys):
+    from digitnet.cli import main
+
+    path = tiny_model(outputs=7, optimizer=False).save(tmp_path / "seven.npz")
+    assert main(["info", str(path)]) == 0
+    capsys.readouterr()
+    assert "a digit model has 10 outputs" in cli_error(capsys, ["predict", path, tmp_path / "x.png"])
+
+
+@pytest.mark.parametrize("spec,fragment", [
+    ({"scale": "abc"}, "preprocessing.scale"), ({"std": 0}, "preprocessing.std"), ({"mean": 1e300}, "preprocessing.mean"),
+    ({"layout": "nchw"}, "preprocessing.layout"), ({"scale": True}, "preprocessing.scale"),
+], ids=["scale-string", "std-zero", "mean-huge", "layout-unknown", "scale-bool"])
+def test_digit_model_preprocessing_must_be_applicable(tmp_path, capsys, spec, fragment):
+    model = tiny_model(optimizer=False)
+    model.preprocessing = {"scale": 1 / 255, "layout": "image", **spec}
+    path = model.save(tmp_path / "m.npz")
+    assert fragment in cli_error(capsys, ["predict", path, tmp_path / "x.png"])

@@ -38,8 +38,12 @@ def model_inputs(images, model) -> np.ndarray:
     return inputs_for(images, model)
 
 
-def load_model(path):
-    """A digit model from a .npz file or a run folder holding model.npz (checked: digitnet.digitmodel)."""
+def load_model(path, digit: bool = True):
+    """A model from a .npz file or a run folder holding model.npz, checked as a digit model
+    (digitnet.digitmodel: 28x28 inputs, 10 or 11 outputs) unless ``digit=False``."""
     from digitnet import digitmodel
+    from digitnet.nn import Sequential
 
-    return digitmodel.load(path)
+    from digitnet.runs import model_file
+
+    return digitmodel.load(path) if digit else Sequential.load(model_file(path))

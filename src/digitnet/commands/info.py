@@ -27,7 +27,7 @@ def run(args) -> int:
 
     from digitnet.nn import modelfile
 
-    model = load_model(args.model)
+    model = load_model(args.model, digit=False)  # info describes any digitnet model
     path = args.model if not os.path.isdir(args.model) else os.path.join(args.model, "model.npz")
     header = modelfile.read_header(path)
     header.get("state", {}).pop("rng", None)  # internal

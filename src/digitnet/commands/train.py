@@ -15,6 +15,7 @@ import os
 import time
 import tomllib
 
+import atomicfile
 from digitnet.commands import _options as opt
 from digitnet.commands._common import PREPROCESSING, add_data_options, formatter, model_inputs
 
@@ -333,13 +334,13 @@ def run(args) -> int:
         _clear_run(out)
     os.makedirs(out, exist_ok=True)
     model.training_config = {k: v for k, v in cfg.items() if k != "out"}
-    with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(model.training_config, f, indent=2)
+    config_text = json.dumps(model.training_config, indent=2).encode("utf-8")
+    atomicfile.write(os.path.join(out, "config.json"), lambda f: f.write(config_text))
     model_path, last_path = os.path.join(out, "model.npz"), os.path.join(out, "last.npz")
     metrics_path = os.path.join(out, "metrics.jsonl")
     if resuming:  # drop rows of an epoch that was logged but never saved
-        with open(metrics_path, "w", encoding="utf-8") as f:
-            f.writelines(json.dumps(row) + "\n" for row in history)
+        rows = "".join(json.dumps(row) + "\n" for row in history).encode("utf-8")
+        atomicfile.write(metrics_path, lambda f: f.write(rows))
     monitor = "val_accuracy" if val else "loss"
     best = ModelCheckpoint(model_path, monitor=monitor, save_best_only=True)
     seen = [row[monitor] for row in history if isinstance(row.get(monitor), (int, float))]

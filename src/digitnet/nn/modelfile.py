@@ -30,7 +30,6 @@ never leaves a half-written model behind.
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import os

@@ -114,6 +114,8 @@ def fit(model, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None
         raise ValueError(f"x has {x.shape[0]} samples but y has {y.shape[0]}")
     check_training_data(x, y, batch_size, epochs)
     x, y, val = _split_validation(x, y, validation_data, validation_split)
+    if validation_data is not None:
+        check_training_data(val[0], val[1], batch_size, epochs)
     if rng is not None:
         model.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     for layer in model.layers:  # the layer contract's rng: what Dropout draws its masks from
