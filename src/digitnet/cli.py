@@ -37,13 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"digitnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"digitnet.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"digitnet.commands.{name}":
-                continue  # command not part of this build
-            raise
-        module.register(sub)
+        importlib.import_module(f"digitnet.commands.{name}").register(sub)
     return parser
 
 

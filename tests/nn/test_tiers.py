@@ -138,6 +138,24 @@ def test_fast_equals_reference_for_every_optimiser_step_sequence(name, kwargs):
         np.testing.assert_allclose(s1["slots"][k], s0["slots"][k], rtol=TOL, atol=TOL, err_msg=k)
 
 
+@pytest.mark.parametrize("name, kwargs", [case for case in OPTIMISERS if case[0] in ("sgd", "adam", "adamw")],
+                         ids=lambda v: str(v)[:24])
+def test_loops_optimisers_equal_reference(name, kwargs):
+    rng = np.random.default_rng(1)
+    start = {"w": rng.standard_normal((4, 3)), "k": rng.standard_normal((2, 2, 3, 3))}
+    grads = [{k: rng.standard_normal(v.shape) for k, v in start.items()} for _ in range(4)]
+    final = {}
+    for tier in ("reference", "loops"):
+        opt = optim.get(name, tier=tier, **kwargs)
+        assert type(opt).tier == tier
+        p = {k: v.copy() for k, v in start.items()}
+        for step in grads:
+            opt.step([(k, p[k], step[k]) for k in p])
+        final[tier] = p
+    for k in start:
+        np.testing.assert_allclose(final["loops"][k], final["reference"][k], rtol=TOL, atol=TOL, err_msg=k)
+
+
 @pytest.mark.parametrize("model_name", ["lenet5", "cnn", "mlp-100-100"])
 def test_zoo_models_train_the_same_in_both_tiers_and_write_the_same_file(model_name, tmp_path):
     rng = np.random.default_rng(0)

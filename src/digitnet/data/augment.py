@@ -49,9 +49,9 @@ def warp(stack: np.ndarray, inverse: np.ndarray, shift: np.ndarray, displacement
 
     ``inverse`` (N, 2, 2) and ``shift`` (N, 2) are in (row, col) order; ``displacement`` (N, 2, H, W) or None.
     Bilinear; outside the image is 0, and a pixel moved partly out fades linearly (as for mode
-    "grid-constant"). For speed the N images are stacked into one zero-padded 2-D mosaic (a zero row
-    between images, a zero column each side) sampled by a single 2-D ``map_coordinates`` call, which
-    is ~1.7x faster than 3-D (image, row, col) coordinates; a source point outside its own image (with
+    "grid-constant"). The N images are stacked into one zero-padded 2-D mosaic (a zero row between
+    images, a zero column each side) sampled by a single 2-D ``map_coordinates`` call (rather than 3-D
+    (image, row, col) coordinates; benchmarks/augment_cost.py times it); a source point outside its own image (with
     its one-pixel zero rim) is sent outside the mosaic so that it can never read a neighbouring image.
     """
     n, h, w = stack.shape
@@ -116,7 +116,7 @@ def _gaussian_matrix(size: int, sigma: float) -> np.ndarray:
 def smooth(fields: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian-smooth the last two axes of (..., H, W) fields, as ``ndimage.gaussian_filter`` with sigma
     (0, ..., sigma, sigma) and mode "constant" (zero beyond the edges, as in the usual implementations of
-    Simard's distortion) does, but as two matrix products (3x faster on a batch of 28x28 fields)."""
+    Simard's distortion) does, but as two matrix products."""
     h, w = fields.shape[-2:]
     cols = fields @ _gaussian_matrix(w, sigma).T                      # filter along each row
     return np.swapaxes(np.swapaxes(cols, -1, -2) @ _gaussian_matrix(h, sigma).T, -1, -2)

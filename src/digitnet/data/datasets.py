@@ -69,7 +69,7 @@ class Dataset:
         return False, f"checksum mismatch for {filename}: sha256 {got}, expected {gz_sum}"
 
 
-# MNIST: /work/shared/data/mnist/SHA256SUMS (the widely published sums of the original files).
+# MNIST: the widely published SHA-256 sums of the original files.
 # Fashion-MNIST: Debian's dataset-fashion-mnist package ships upstream's data re-compressed and upstream's
 # README with the MD5s of the original .gz files. Re-adding the original gzip header (file name, mtime
 # 2017-08-31) to Debian's deflate streams reproduces all four published MD5s; the SHA-256s below are of
@@ -268,27 +268,3 @@ def _all_missing(folder, split) -> list[str]:
     order = list(SPLITS[split]) + [f for f in FILES if f not in SPLITS[split]]
     return [f for f in order if find_file(folder, f) is None]
 
-
-def train_val_split(images, labels, validation=5000, seed=None):
-    """Split off a validation set: ((train_images, train_labels), (val_images, val_labels)).
-
-    ``validation``: a count (int >= 0) or a fraction in (0, 1) of N. Without ``seed`` the LAST images
-    are the validation set (reproducible, the usual MNIST choice); with a seed (int or Generator), a
-    seeded random subset, kept in original order. Training images keep their original order.
-    """
-    n = len(images)
-    if len(labels) != n:
-        raise ValueError(f"got {n} images but {len(labels)} labels; expected the same count")
-    if isinstance(validation, float) and 0 < validation < 1:
-        count = int(round(validation * n))
-    elif isinstance(validation, (int, np.integer)) and not isinstance(validation, bool) and 0 <= validation < n:
-        count = int(validation)
-    else:
-        raise ValueError(f"validation must be a count in [0, {n}) or a fraction in (0, 1), got {validation!r}")
-    if seed is None:
-        val = np.arange(n - count, n)
-    else:
-        val = np.sort(np.random.default_rng(seed).permutation(n)[:count])
-    is_val = np.zeros(n, dtype=bool)
-    is_val[val] = True
-    return (images[~is_val], labels[~is_val]), (images[is_val], labels[is_val])

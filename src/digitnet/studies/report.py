@@ -221,7 +221,7 @@ def tiers_table(results: dict) -> list[str]:
     lines = [f"one Adam step, batch {rows[0]['batch_size']}, float32, per tier (loops: one step; others: median of 5):",
              f"{'model':<10}  {'tier':<9}  {'ms/step':>10}  {'x fast':>8}  {'peak memory':>12}"]
     for r in rows:
-        lines.append(f"{r['model']:<10}  {r['tier']:<9}  {r['seconds_per_step'] * 1e3:>10,.1f}  "
+        lines.append(f"{r['model']:<10}  {r['tier']:<9}  {r['seconds_per_step'] * 1e3:>10,.2f}  "
                      f"{r['times_fast']:>7,.1f}x  {r['peak_memory_bytes'] / 1024:>8,.0f} KiB")
     return lines
 
