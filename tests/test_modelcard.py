@@ -85,7 +85,8 @@ def test_card_with_test_data_robustness_and_calibration(tmp_path):
     assert "on 2,000 of the 10,000 test images (random sample, seed 0)" in card
     assert "(measured: 20.0% at 4 px right)" in card
     assert "T = 1.7, fitted on the validation split; expected calibration error 0.0310 before, 0.0120 after" in card
-    assert "Rejection ('not a digit'): method max_probability, threshold 0.6" in card and "Not a digit:" not in card
+    assert "Rejection ('not a digit'): method max_probability, threshold 0.6" in card
+    assert "Not a digit: the model says so by its 'max_probability' rule" in card
 
 
 def test_info_card_writes_model_card_md(tmp_path, capsys, monkeypatch):

@@ -174,12 +174,12 @@ def _calibration(model) -> list[str]:
             line += f", fitted on the {cal['fitted_on']} split"
         if isinstance(cal.get("ece_before"), (int, float)) and isinstance(cal.get("ece_after"), (int, float)):
             line += f"; expected calibration error {cal['ece_before']:.4f} before, {cal['ece_after']:.4f} after"
-        lines.append(line + ".")
+        lines.append(f"- {line}.")
     else:
-        lines.append("Not calibrated: the probabilities are the raw softmax outputs and may be overconfident.")
+        lines.append("- Not calibrated: the probabilities are the raw softmax outputs and may be overconfident.")
     if rej:
         detail = ", ".join(f"{k} {v}" for k, v in rej.items())
-        lines.append(f"Rejection ('not a digit'): {detail}.")
+        lines.append(f"- Rejection ('not a digit'): {detail}.")
     return lines
 
 
@@ -196,9 +196,13 @@ def _failure_modes(model, training, robustness) -> list[str]:
                      f"off centre are often misread{shift}.")
     elif "shift" not in augment:
         modes.append("- Trained without shift augmentation: accuracy falls for digits far off centre.")
-    if not (getattr(model, "rejection", None) or {}):
+    rejection = getattr(model, "rejection", None) or {}
+    if not rejection:
         modes.append("- Not a digit: letters, scribbles or empty images still get one of the ten digits, often "
                      "with high probability (the model has no rejection).")
+    else:
+        modes.append(f"- Not a digit: the model says so by its '{rejection.get('method')}' rule; inputs unlike "
+                     "anything in training can still get a confident digit.")
     modes.append("- Adversarial perturbations (FGSM/PGD) far smaller than a stroke can change the answer.")
     if training.get("dataset", "mnist") != "mnist":
         modes.append(f"- Trained on {training['dataset']}, not on handwritten digits.")

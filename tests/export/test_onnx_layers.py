@@ -236,3 +236,21 @@ def test_to_onnx_writes_a_file_onnxruntime_reads(tmp_path, random_images):
     result = compare(model, path, random_images)
     assert result["max_abs_diff"] < TOLERANCE and result["same_predictions"] == len(random_images)
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["model.onnx"]  # no temporary file left
+
+
+class CubeForExportTest(nn.Layer):
+    """y = x^3: a user's layer, given an exporter of its own below."""
+
+    def forward(self, x, training=False):
+        return x * x * x
+
+
+def test_a_user_exporter_is_used(monkeypatch, random_images):
+    from digitnet.export import layers
+
+    def cube(g, spec, x):
+        return g.node("Mul", [g.node("Mul", [x, x], spec.label), x], spec.label)
+
+    monkeypatch.setitem(layers.EXPORTERS, "CubeForExportTest", cube)  # what @exporter("CubeForExportTest") does
+    model = nn.Sequential([nn.Flatten(), nn.Dense(8), CubeForExportTest(), nn.Dense(10)], input_shape=(1, 28, 28))
+    assert_matches(model, random_images)
