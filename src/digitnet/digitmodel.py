@@ -12,7 +12,6 @@ Anything else is a one-line ``ModelFileError``.
 from __future__ import annotations
 
 import math
-import os
 
 from digitnet.data.inputs import LAYOUTS
 from digitnet.nn import ModelFileError, Sequential

@@ -2,7 +2,8 @@
 
 Skipped, saying why, when /usr/bin/chromium or the playwright package is missing
 (``apt-get install chromium``; ``pip install playwright``). Screenshots go to the test's tmp dir, or to
-``$DIGITNET_SCREENSHOTS`` when set. Layout checks run at a 1280x800 desktop, phones with touch (390x844, 360x640) and a phone on its side.
+``$DIGITNET_SCREENSHOTS`` when set. Layout checks run at a 1280x800 desktop, phones with touch
+(390x844, 360x640) and a phone on its side.
 """
 
 import csv

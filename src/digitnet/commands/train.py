@@ -268,8 +268,9 @@ def _resume_state(args):
                                     "'digitnet train' (runs older than --resume support have no last.npz)")
     ignored = [k for k, v in vars(args).items() if k in DEFAULTS and k not in ("epochs", "out") and v is not None]
     if ignored or args.config or args.overwrite or args.out:
+        given = ignored + [k for k in ("config", "out", "overwrite") if getattr(args, k)]
         raise ValueError(f"--resume continues a run with its own options; only --epochs may be given with it "
-                         f"(got {', '.join('--' + k.replace('_', '-') for k in ignored + (['config'] if args.config else []) + (['out'] if args.out else []) + (['overwrite'] if args.overwrite else []))})")
+                         f"(got {', '.join('--' + k.replace('_', '-') for k in given)})")
     try:
         with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as f:
             saved = json.load(f)
