@@ -1,6 +1,6 @@
 """How fast could a NumPy training step be? The time of its matrix products alone, against PyTorch.
 
-    python benchmarks/matmul_floor.py [--models cnn,lenet5,mlp-800-800] [--threads 2] [--batches 100]
+    python benchmarks/matmul_floor.py [--models cnn,lenet5,mlp-800-800] [--threads 2] [--batches 100] [--clock cpu]
 
 For each zoo model this lists the matrix products one digitnet training step makes (batch 64,
 float32; Conv2D: forward W2 @ cols, weight gradient cols @ dY.T, input gradient by the flipped-kernel
@@ -12,7 +12,11 @@ benchmarks/train_throughput.py's workers, each in its own process).
     ceiling = torch step / products
 
 is the best ratio digitnet/PyTorch any NumPy implementation calling this BLAS could reach if
-everything but the products took no time at all. Under the environment's OPENBLAS_CORETYPE=Haswell
+everything but the products took no time at all. ``--clock cpu`` times products and steps in process
+CPU time instead of wall time (robust to other jobs on a shared machine; use it with --threads 1, since
+at 2 threads it also counts spinning BLAS threads). Workers run in digitnet.bench.benchmark_environment
+(OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE unset, fixed malloc thresholds), and the kernel OpenBLAS runs is
+printed (threadpoolctl). Under the environment's OPENBLAS_CORETYPE=Haswell
 the cnn's products alone take about as long as PyTorch's whole step (ceiling ~0.9): the cnn's ratio
 target of 1.0 cannot be met by trimming the rest; only a faster BLAS or fewer multiplications can.
 """
@@ -33,6 +37,7 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batches", type=int, default=100, help="training steps per side for the step times")
     parser.add_argument("--rounds", type=int, default=20, help="timed repetitions of each product (best kept)")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
     return parser.parse_args(argv)
 
 
@@ -42,6 +47,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(ARGS.th
 import numpy as np  # noqa: E402  (after the thread settings)
 
 from digitnet import zoo  # noqa: E402
+from digitnet.bench import benchmark_environment, blas_kernels  # noqa: E402
 
 BATCH = 64
 
@@ -87,22 +93,24 @@ def time_products(products, rounds) -> float:
             return a @ b
         run()
         best = float("inf")
+        clock = time.process_time if ARGS.clock == "cpu" else time.perf_counter
         for _ in range(rounds):
-            t0 = time.perf_counter()
+            t0 = clock()
             run()
-            best = min(best, time.perf_counter() - t0)
+            best = min(best, clock() - t0)
         total += best
     return total
 
 
 def step_ms(side, name) -> float:
-    """ms per training step of one side, from digitnet.bench_throughput's worker in its own process."""
-    from digitnet.bench_throughput import child_environment
-
-    argv = [sys.executable, "-m", "digitnet.bench_throughput", "--side", side, "--models", name, "--batches",
-            str(ARGS.batches), "--threads", str(ARGS.threads), "--latency-calls", "3"]
-    out = subprocess.run(argv, check=True, capture_output=True, text=True, env=child_environment(ARGS.threads)).stdout
-    return 1e3 * BATCH / json.loads(out.strip().splitlines()[-1])["samples_per_s"]
+    """ms per training step of one side, from train_throughput.py's worker in its own process."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_throughput.py")
+    argv = [sys.executable, script, "--side", side, "--models", name, "--batches", str(ARGS.batches),
+            "--threads", str(ARGS.threads), "--latency-calls", "3"]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True,
+                         env=benchmark_environment(ARGS.threads)).stdout
+    key = "samples_per_cpu_s" if ARGS.clock == "cpu" else "samples_per_s"
+    return 1e3 * BATCH / json.loads(out.strip().splitlines()[-1])[key]
 
 
 def main() -> int:
@@ -111,8 +119,9 @@ def main() -> int:
         have_torch = True
     except ImportError:
         have_torch = False
-    print(f"threads={ARGS.threads} OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
-          f"numpy={np.__version__} batch={BATCH} float32")
+    kernels = ", ".join(f"{k.get('internal_api')} {k.get('architecture', '')}" for k in blas_kernels())
+    print(f"threads={ARGS.threads} clock={ARGS.clock} OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
+          f"kernel: {kernels} numpy={np.__version__} batch={BATCH} float32 load={os.getloadavg()[0]:.1f}")
     print(f"{'model':12s} {'products ms':>11s} {'digitnet ms':>11s} {'rest ms':>8s} {'torch ms':>8s} "
           f"{'ratio':>6s} {'ceiling':>7s}")
     for name in ARGS.models.split(","):

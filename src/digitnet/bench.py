@@ -29,6 +29,37 @@ from pathlib import Path
 from digitnet import machine
 
 QUICK_MODELS = ("mlp-16-16", "mlp-100-100", "lenet5")
+# Variables that pin OpenBLAS to older kernels than the CPU's own (set by some environments for old builds);
+# a benchmark's worker processes run without them, so that NumPy runs the kernels a user's machine runs.
+BLAS_PINNING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# glibc's allocator: a fixed mmap threshold (instead of the dynamic one, which rises only after a process has
+# freed a large block) keeps big per-step tensors off fresh page-faulting mmaps, for both sides alike.
+MALLOC_SETTINGS = {"MALLOC_MMAP_THRESHOLD_": "67108864", "MALLOC_TRIM_THRESHOLD_": "268435456"}
+
+
+def benchmark_environment(threads: int, keep_blas_pinning: bool = False, base=None) -> dict:
+    """The environment a benchmark worker process runs in: ``base`` (default os.environ) with the thread
+    counts set, OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed (unless ``keep_blas_pinning``), and
+    MALLOC_SETTINGS added where ``base`` does not set them itself. Only benchmark workers get this."""
+    env = dict(os.environ if base is None else base)
+    env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(threads)
+    if not keep_blas_pinning:
+        for name in BLAS_PINNING_VARIABLES:
+            env.pop(name, None)
+    for name, value in MALLOC_SETTINGS.items():
+        env.setdefault(name, value)
+    return env
+
+
+def blas_kernels() -> list[dict]:
+    """What each loaded BLAS / OpenMP library runs (threadpoolctl): library, version, kernel architecture
+    (e.g. OpenBLAS 'SkylakeX' = AVX-512, 'Haswell' = AVX2), threads. [] without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    keys = ("user_api", "internal_api", "version", "architecture", "num_threads", "threading_layer")
+    return [{k: info.get(k) for k in keys if info.get(k) is not None} for info in threadpool_info()]
 
 
 def latency_ms(fn, calls, warmup: int = 3) -> float:
@@ -81,7 +112,7 @@ def loops_section(quick) -> dict:
 
 def _child(section, quick, threads, models, data_dir) -> dict:
     """Run one section in a fresh interpreter with the thread settings; returns its JSON."""
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    env = benchmark_environment(threads)
     if data_dir:
         env["DIGITNET_DATA"] = str(data_dir)
     argv = [sys.executable, "-m", "digitnet.bench", "--section", section, "--threads", str(threads),
@@ -134,9 +165,11 @@ def format_report(report: dict) -> str:
     """A short text version: machine line, per-model table, the loop comparison's headline."""
     m = report["machine"]
     blas = ((m.get("numpy_config") or {}).get("Build Dependencies", {}).get("blas", {}) or {})
-    lines = [f"{m.get('cpu')}, {m.get('cores')} cores, NumPy {m.get('numpy')} ({blas.get('name', '?')} "
-             f"{blas.get('version', '')}), OPENBLAS_CORETYPE={m['environment'].get('OPENBLAS_CORETYPE')}, "
-             f"threads {report['threads']}, torch {m.get('torch')}"]
+    workers = report.get("training", {}).get("environment", {}) if isinstance(report.get("training"), dict) else {}
+    kernel = workers.get("numpy_blas_kernel") or "?"
+    lines = [(f"{m.get('cpu')}, {m.get('cores')} cores, NumPy {m.get('numpy')} ({blas.get('name', '?')} "
+              f"{blas.get('version', '')}), OPENBLAS_CORETYPE={m['environment'].get('OPENBLAS_CORETYPE')} "
+              f"(workers: unset, kernel {kernel}), threads {report['threads']}, torch {m.get('torch')}")]
     head = ("model", "train/s", "torch/s", "ratio", "lat ms", "torch ms", "infer/s b1000")
     rows = [head] + [(r["model"], _fmt(r.get("train_samples_per_s"), ",.0f"),
                       _fmt(r.get("torch_train_samples_per_s"), ",.0f"), _fmt(r.get("train_ratio"), ".2f"),

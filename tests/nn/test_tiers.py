@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from digitnet import zoo
-from digitnet.nn import Sequential, io, optim, tiers
+from digitnet.nn import Sequential, modelfile, optim, tiers
 from digitnet.nn.layers.base import Layer
 
 COMPARES_TIERS = True  # run once: each test compares the tiers itself (see conftest.py)
@@ -171,19 +171,19 @@ def test_zoo_models_train_the_same_in_both_tiers_and_write_the_same_file(model_n
         model.rng = np.random.default_rng(5)
         model.train_step(x, y)
         files[tier] = (model.get_config(), [p.copy() for _, p, _ in model.parameters()],
-                       io.save(model, tmp_path / f"{tier}.npz"))
+                       modelfile.save(model, tmp_path / f"{tier}.npz"))
     (cfg0, p0, f0), (cfg1, p1, f1) = files["reference"], files["fast"]
     assert cfg0 == cfg1
     for a, b in zip(p0, p1):
         np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-10)
-    h0, h1 = io.read_header(f0), io.read_header(f1)
+    h0, h1 = modelfile.read_header(f0), modelfile.read_header(f1)
     assert h0 == h1  # same architecture, optimiser class and config, state: nothing records the tier
     with np.load(f0) as a, np.load(f1) as b:
         assert sorted(a.files) == sorted(b.files)
 
 
 def test_untrained_models_are_identical_files_in_every_tier(tmp_path):
-    paths = [io.save(zoo.build("lenet5", tier=t), tmp_path / t) for t in tiers.TIERS]
+    paths = [modelfile.save(zoo.build("lenet5", tier=t), tmp_path / t) for t in tiers.TIERS]
     blobs = []
     for path in paths:
         with np.load(path) as data:

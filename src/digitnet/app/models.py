@@ -20,7 +20,8 @@ import threading
 
 import numpy as np
 
-from digitnet.nn import backend, io
+from digitnet import digitmodel
+from digitnet.nn import backend
 from digitnet.runs import find_models, model_name
 
 IMAGE_SIDE = 28
@@ -67,7 +68,7 @@ class AppModel:
 
     @classmethod
     def load(cls, name: str, path) -> "AppModel":
-        return cls(name, io.load(path, compile=False), path)
+        return cls(name, digitmodel.load(path, compile=False), path)
 
     def inputs(self, images: np.ndarray) -> np.ndarray:
         """Images (N, 28, 28), uint8 or floats in [0, 1] -> (N, *input_shape), as ``digitnet predict`` feeds them."""

@@ -7,12 +7,11 @@ import argparse
 import numpy as np
 
 from digitnet.data.inputs import DEFAULT_PREPROCESSING as PREPROCESSING  # noqa: F401  (train.py records it)
-from digitnet.runs import model_file
 
 
-def add_data_options(parser: argparse.ArgumentParser, dataset: bool = True) -> None:
+def add_data_options(parser: argparse.ArgumentParser, dataset: bool = True, dataset_default="mnist") -> None:
     if dataset:
-        parser.add_argument("--dataset", default="mnist",
+        parser.add_argument("--dataset", default=dataset_default,
                             help="mnist, fashion-mnist, or a folder of IDX files in the MNIST layout (default mnist)")
     parser.add_argument("--data-dir", default=None,
                         help="where the dataset files are (default $DIGITNET_DATA, else ~/.cache/digitnet/<name>)")
@@ -25,7 +24,9 @@ def formatter(prog):
 def load_split(args, split: str):
     """(uint8 images (N, 28, 28), int labels (N,)) of a dataset split named by the command's options."""
     from digitnet.data import load
+    from digitnet.data.datasets import check_base_dir
 
+    check_base_dir(args.data_dir)
     images, labels = load(getattr(args, "dataset", "mnist"), split=split, data_dir=args.data_dir)
     return images, labels.astype(np.int64)
 
@@ -37,8 +38,12 @@ def model_inputs(images, model) -> np.ndarray:
     return inputs_for(images, model)
 
 
-def load_model(path):
-    """A model from a .npz file or a run folder holding model.npz."""
-    from digitnet.nn import io
+def load_model(path, digit: bool = True):
+    """A model from a .npz file or a run folder holding model.npz, checked as a digit model
+    (digitnet.digitmodel: 28x28 inputs, 10 or 11 outputs) unless ``digit=False``."""
+    from digitnet import digitmodel
+    from digitnet.nn import Sequential
 
-    return io.load(model_file(path))
+    from digitnet.runs import model_file
+
+    return digitmodel.load(path) if digit else Sequential.load(model_file(path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 
+from digitnet.commands import _options as opt
 from digitnet.commands._common import add_data_options, formatter
 
 KINDS = ("loops", "optimizers", "activations", "init", "batch-size", "lr")
@@ -75,6 +76,13 @@ def _hidden(text):
 def run(args) -> int:
     from digitnet import studies
 
+    for name in ("train_size", "epochs", "batch_size", "seeds", "loop_epochs", "numpy_loop_epochs"):
+        if getattr(args, name, None) is not None:
+            opt.positive_int(name.replace("_", "-"), getattr(args, name), high=10**7)
+    opt.integer("val-size", args.val_size, low=0)
+    opt.integer("seed", args.seed, low=0, high=2**63 - 1)
+    if args.lr is not None:
+        opt.number("lr", args.lr, low=0.0, low_open=True, high=10.0)
     command = "digitnet " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
     verbose = not args.quiet
     if args.kind == "loops":

@@ -144,6 +144,19 @@ def _holds(folder: Path, dataset: Dataset) -> bool:
     return False
 
 
+def check_base_dir(data_dir=None) -> Path:
+    """The base folder, which must exist when ``data_dir`` or ``$DIGITNET_DATA`` names it (the command
+    line calls this first, so a mistyped --data-dir creates no folders). Only the default cache is created."""
+    base = base_dir(data_dir)
+    named = data_dir or os.environ.get(ENV_VAR)
+    if named and not base.is_dir():
+        where = "--data-dir" if data_dir else f"${ENV_VAR}"
+        what = "is not a folder" if base.exists() else "does not exist"
+        raise DataNotFoundError(f"data folder {str(base)!r} ({where}) {what}; expected a folder holding the "
+                                f"dataset files or a subfolder per dataset")
+    return base
+
+
 def dataset_dir(name: str = "mnist", data_dir=None) -> Path:
     """The folder holding (or to hold) dataset ``name``; the rule is in this module's docstring."""
     dataset = _registered(name)
@@ -214,10 +227,15 @@ def load(name: str = "mnist", split: str = "train", data_dir=None, download: boo
         folder, title = dataset_dir(name, data_dir), dataset.title
     paths = [find_file(folder, f) for f in SPLITS[split]]
     if None in paths:
-        missing = [f for f, p in zip(SPLITS[split], paths) if p is None]
+        missing = _all_missing(folder, split)
         if dataset is None or not download:
             raise DataNotFoundError(_missing_message(title, folder, missing, mirrors=dataset.mirrors if dataset else ()))
-        _download(name, data_dir, progress=progress, files=SPLITS[split])
+        try:
+            _download(name, data_dir, progress=progress, files=SPLITS[split])
+        except DataNotFoundError as exc:  # name every file still missing, not only this split's
+            still = _all_missing(folder, split)
+            rest = str(exc).split("\n", 1)[1] if "\n" in str(exc) else ""
+            raise DataNotFoundError(f"{title}: missing {', '.join(still)} in {folder}\n{rest}") from None
         paths = [find_file(folder, f) for f in SPLITS[split]]
     key = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
     if key in _CACHE:
@@ -234,12 +252,19 @@ def load(name: str = "mnist", split: str = "train", data_dir=None, download: boo
 
 
 def _check(images, labels, paths, expected_count):
-    if images.dtype != np.uint8 or images.ndim != 3:
+    if images.dtype != np.uint8 or images.ndim != 3 or 0 in images.shape:
         raise ValueError(f"{paths[0]}: expected uint8 images (N, rows, cols), got {images.dtype} {images.shape}")
-    if labels.dtype != np.uint8 or labels.ndim != 1:
+    if labels.dtype != np.uint8 or labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"{paths[1]}: expected uint8 labels (N,), got {labels.dtype} {labels.shape}")
     if len(images) != len(labels):
         raise ValueError(f"{paths[0]} holds {len(images)} images but {paths[1]} holds {len(labels)} labels; "
                          f"expected the same count")
     if expected_count is not None and images.shape != (expected_count, 28, 28):
         raise ValueError(f"{paths[0]}: expected shape ({expected_count}, 28, 28), got {images.shape}")
+
+
+def _all_missing(folder, split) -> list[str]:
+    """Every missing file, this split's first: commands need both splits, so a user hears of all at once."""
+    order = list(SPLITS[split]) + [f for f in FILES if f not in SPLITS[split]]
+    return [f for f in order if find_file(folder, f) is None]
+

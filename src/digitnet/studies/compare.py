@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from digitnet import machine
+from digitnet.progress import progress
 from digitnet.studies import report
 from digitnet.studies.variants import BASE, variants
 
@@ -141,20 +142,24 @@ def compare(kind, train_size=DEFAULTS["train_size"], val_size=DEFAULTS["val_size
                           "seeds": list(range(seeds)), "base": settings, "machine": machine.summary()},
                "variants": []}
     total, done = len(chosen) * seeds, 0
+    bar = progress(total=total, desc=f"compare {kind}", unit="run", enabled=None if verbose else False)
     for variant in chosen:
         run_settings = {**settings, **variant.changes}
         runs = []
         for seed in range(seeds):
+            bar.set_postfix_str(f"{variant.label}, seed {seed}")
             runs.append(run_one(run_settings, seed, epochs, train, val))
             done += 1
+            bar.update(1)
             if verbose:
                 r = runs[-1]
                 acc = "diverged" if r["diverged"] else f"val_accuracy {r['final_val_accuracy']:.4f}"
-                print(f"[{done}/{total}] {variant.label}, seed {seed}: {acc}  {r['seconds']:.1f}s", flush=True)
+                bar.write(f"[{done}/{total}] {variant.label}, seed {seed}: {acc}  {r['seconds']:.1f}s")
         results["variants"].append({
             "name": variant.name, "label": variant.label, "settings": run_settings, "runs": runs,
             "final_val_accuracy": mean_std([r["final_val_accuracy"] for r in runs]),
             "seconds": mean_std([r["seconds"] for r in runs]),
             "diverged": sum(r["diverged"] for r in runs)})
+    bar.close()
     results["files"] = {"results": "results.json", "curves": "curves.png"}
     return report.write(results, out, "curves.png", report.plot_curves, report.table, verbose)

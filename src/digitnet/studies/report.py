@@ -90,7 +90,14 @@ def plot_curves(results: dict, path) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    from matplotlib.ticker import MaxNLocator
+
+    from digitnet.plots import final_accuracy_bars
+
+    fig = plt.figure(figsize=(15, 7.5))
+    grid = fig.add_gridspec(2, 3, width_ratios=(1, 1, 0.85))
+    axes = [[fig.add_subplot(grid[r, c]) for c in range(2)] for r in range(2)]
+    ax_bars = fig.add_subplot(grid[:, 2])
     ends = [r["history"]["wall_seconds"][-1] for v in results["variants"] for r in v["runs"]
             if len(r["history"]["wall_seconds"]) > 1]
     log_time = bool(ends) and max(ends) > 20 * min(ends)  # very different speeds: log axis from epoch 1 on
@@ -123,8 +130,18 @@ def plot_curves(results: dict, path) -> str:
             ax.grid(alpha=0.3)
             if row == 1 and log_time:
                 ax.set_xscale("log")
+    for ax in axes[0]:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0][1].legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"compare {results['study']}: {cfg['train_size']} images, {cfg['epochs']} epochs, "
+    stats = [v["final_val_accuracy"] for v in results["variants"]]
+    final_accuracy_bars(ax_bars, [v["label"] for v in results["variants"]], [s["mean"] for s in stats],
+                        [s["std"] for s in stats])
+    ax_bars.set_title("final validation accuracy", fontsize=10)
+    base = cfg.get("base", {})
+    model = base.get("model", "mlp")
+    if model == "mlp" and base.get("hidden"):
+        model = "mlp 784-" + "-".join(str(h) for h in base["hidden"]) + "-10"
+    fig.suptitle(f"compare {results['study']} on {model}: {cfg['train_size']} images, {cfg['epochs']} epochs, "
                  f"{len(cfg['seeds'])} seeds (line: mean, band: min-max)", fontsize=11)
     fig.tight_layout()
     return save(fig, path)
@@ -233,5 +250,7 @@ def plot_loops(results: dict, path) -> str:
     for ax in (ax_t, ax_m):
         ax.invert_yaxis()
         ax.grid(alpha=0.3, axis="x")
+    network = results["config"].get("network")
+    fig.suptitle("loops vs vectorised" + (f": {network}" if network else ""), fontsize=11)
     fig.tight_layout()
     return save(fig, path)

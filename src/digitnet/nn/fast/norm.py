@@ -7,11 +7,15 @@ the equations), computed differently:
                                     (a free view), else (N, C, H*W) @ ones then ones @ (N, C)
     sum over N, H, W of a * b       C dot products, without an (N, C, H, W) temporary
     y = (x - mu) * (gamma/std) + beta, and dx, written with in-place updates
+    training on batch-last rows larger than a cache-sized group of channels: statistics,
+    normalisation and the backward's sums and corrections one group of channels at a time
+    (fast/blocked.py), each group's passes in cache
 """
 
 from __future__ import annotations
 
 from digitnet.nn import backend
+from digitnet.nn.fast import blocked
 from digitnet.nn.layers import norm as reference
 
 
@@ -65,21 +69,81 @@ class _FastStatistics:
             y += self.per_channel(beta - self.buffers["running_mean"] * scale)
             return y
         m = x.size // self.num_features
+        rows = self._channel_rows(x)
+        self._xc_rows = None
+        if rows is not None and len(blocked.channel_groups(rows.shape[0], m, x.itemsize)) > 1:
+            return self._grouped_forward(x, rows, m)
         mean = self._channel_sum(x) / m
         xc = x - self.per_channel(mean)
         var = self._channel_dot(xc, xc) / m
         inv_std = 1.0 / xp.sqrt(var + self.eps)
         self._xc, self._inv_std, self._m = xc, inv_std, m
+        self._update_running(mean, var, m)
+        y = xc * self.per_channel(gamma * inv_std)
+        y += self.per_channel(beta)
+        return y
+
+    def _update_running(self, mean, var, m):
         mom = self.momentum
         self.buffers["running_mean"] *= 1.0 - mom
         self.buffers["running_mean"] += mom * mean
         self.buffers["running_var"] *= 1.0 - mom
         self.buffers["running_var"] += (mom * m / max(m - 1, 1)) * var
-        y = xc * self.per_channel(gamma * inv_std)
-        y += self.per_channel(beta)
-        return y
+
+    def _grouped_forward(self, x, rows, m):
+        """Training forward on batch-last rows (C, M), one group of channels at a time (fast/blocked.py):
+        mean, x - mean, variance and y of a group while its rows are in cache. Returns y batch-last."""
+        xp = backend.xp()
+        c = rows.shape[0]
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        ones = xp.ones(m, dtype=x.dtype)
+        xc, y = xp.empty_like(rows), xp.empty_like(rows)
+        mean, var = xp.empty(c, dtype=x.dtype), xp.empty(c, dtype=x.dtype)
+        for i, j in blocked.channel_groups(c, m, x.itemsize):
+            x_g, xc_g = rows[i:j], xc[i:j]
+            xp.matmul(x_g, ones, out=mean[i:j])
+            mean[i:j] /= m
+            xp.subtract(x_g, mean[i:j, None], out=xc_g)
+            var[i:j] = (xc_g[:, None, :] @ xc_g[:, :, None]).reshape(-1)
+            var[i:j] /= m
+            inv_std = 1.0 / xp.sqrt(var[i:j] + self.eps)
+            xp.multiply(xc_g, (gamma[i:j] * inv_std)[:, None], out=y[i:j])
+            y[i:j] += beta[i:j, None]
+        inv_std = 1.0 / xp.sqrt(var + self.eps)
+        n, _, h, w = x.shape
+        self._xc_rows, self._xc, self._inv_std, self._m = xc, xc.reshape(c, h, w, n).transpose(3, 0, 1, 2), inv_std, m
+        self._update_running(mean, var, m)
+        return y.reshape(c, h, w, n).transpose(3, 0, 1, 2)
+
+    def _grouped_backward(self, dy_rows, shape):
+        """Training backward on batch-last rows, one group of channels at a time; dx batch-last."""
+        xp = backend.xp()
+        c, m = dy_rows.shape
+        scale = self.params["gamma"] * self._inv_std
+        ones = xp.ones(m, dtype=dy_rows.dtype)
+        d_beta, dy_xc = xp.empty(c, dtype=dy_rows.dtype), xp.empty(c, dtype=dy_rows.dtype)
+        dx = xp.empty_like(dy_rows)
+        groups = blocked.channel_groups(c, m, dy_rows.itemsize)
+        correction = xp.empty((max(j - i for i, j in groups), m), dtype=dy_rows.dtype)
+        for i, j in groups:
+            dy_g, xc_g, corr = dy_rows[i:j], self._xc_rows[i:j], correction[:j - i]
+            xp.matmul(dy_g, ones, out=d_beta[i:j])
+            dy_xc[i:j] = (dy_g[:, None, :] @ xc_g[:, :, None]).reshape(-1)
+            s, inv = scale[i:j], self._inv_std[i:j]
+            xp.multiply(xc_g, (s * inv * inv * dy_xc[i:j] / m)[:, None], out=corr)
+            corr += (s * d_beta[i:j] / m)[:, None]
+            xp.multiply(dy_g, s[:, None], out=dx[i:j])
+            dx[i:j] -= corr
+        self.grads["beta"] = d_beta
+        self.grads["gamma"] = dy_xc * self._inv_std
+        n, _, h, w = shape
+        return dx.reshape(c, h, w, n).transpose(3, 0, 1, 2)
 
     def backward(self, dy):
+        if self._training and getattr(self, "_xc_rows", None) is not None:
+            dy_rows = self._channel_rows(dy)
+            if dy_rows is not None:
+                return self._grouped_backward(dy_rows, dy.shape)
         inv_std = self._inv_std
         scale = self.params["gamma"] * inv_std
         d_beta = self._channel_sum(dy)

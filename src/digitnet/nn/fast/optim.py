@@ -4,15 +4,16 @@ The same numbers as the reference classes (digitnet/nn/optim.py, which gives
 each update rule as in its paper) up to rounding: Adam's and RMSprop's step is
 rearranged to save a pass over the arrays (see ``_scaled_step``). Fresh
 temporaries of a large layer's size cost page faults and memory traffic on
-every step; these updates allocate nothing after the first.
+every step; these updates allocate nothing after the first. Adam runs its
+passes block by block over the flat arrays (fast/blocked.py), so that all
+but the first pass over a block find it in cache.
 """
 
 from __future__ import annotations
 
-import math
-
 from digitnet.nn import backend
 from digitnet.nn import optim as reference
+from digitnet.nn.fast import blocked
 
 
 class _WorkArrays:
@@ -94,20 +95,22 @@ class RMSprop(_WorkArrays, reference.RMSprop):
 
 
 class Adam(_WorkArrays, reference.Adam):
+    """Adam's 12 passes run block by block (fast/blocked.py: each block's passes stay in cache), with one
+    block-sized work array shared by every parameter."""
+
     def _update(self, name, param, g):
-        xp = backend.xp()
         m = self._slot("m", name, param)
         v = self._slot("v", name, param)
-        work = self._work(name, param)
-        xp.subtract(g, m, out=work)  # m <- m + (1 - b1) (g - m)  ==  b1 m + (1 - b1) g
-        work *= 1.0 - self.beta1
-        m += work
-        v *= self.beta2
-        xp.multiply(g, g, out=work)
-        work *= 1.0 - self.beta2
-        v += work
-        step_size = self.lr / (1.0 - self.beta1 ** self.t)
-        _scaled_step(xp, param, m, v, step_size, math.sqrt(1.0 - self.beta2 ** self.t), self.eps, work)
+        work = self._block_work(param)
+        blocked.adam_update(param, g, m, v, work, self.lr, self.beta1, self.beta2, self.eps, self.t)
+
+    def _block_work(self, param):
+        scratch = self.__dict__.setdefault("_scratch", {})
+        size = min(param.size, blocked.BLOCK)
+        work = scratch.get("block")
+        if work is None or work.size < size or work.dtype != param.dtype or not isinstance(work, type(param)):
+            work = scratch["block"] = backend.xp().empty(max(size, 1), dtype=param.dtype)
+        return work
 
 
 class AdamW(Adam, reference.AdamW):

@@ -112,6 +112,10 @@ class Conv2D(Layer):
         if self.use_bias:
             self.params["bias"] = np.zeros(self.out_channels)
 
+    def param_shapes(self, input_shape):
+        weight = (self.out_channels, self.in_channels, *self.kernel_size)
+        return {"weight": weight, **({"bias": (self.out_channels,)} if self.use_bias else {})}
+
     def check_input(self, x):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"Conv2D expected input (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
