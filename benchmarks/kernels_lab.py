@@ -230,7 +230,7 @@ def conv_forward(rounds):
         cols = conv_im2col(x, w, wa) * 0
         w2 = w.reshape(o, -1)
         colsm = wa["cols"].reshape(c * 9, -1)
-        compare(f"  the product alone | im2col copy alone", lambda: w2 @ colsm,
+        compare("  the product alone | im2col copy alone", lambda: w2 @ colsm,
                 lambda: np.copyto(wa["cols"], np.lib.stride_tricks.as_strided(
                     wa["xt"], wa["cols"].shape, wa["xt"].strides[:3] + wa["xt"].strides[1:])), rounds,
                 check=lambda a, b: 0.0)
@@ -382,12 +382,12 @@ def bn_relu(rounds):
         compare(f"BN2D({c})+ReLU {hw}x{hw} bwd: layers | fused", lambda: bn.backward(relu.backward(dy)),
                 lambda: fused.backward(dy), rounds)
         blocked = BlockedBNReLU(bn.params["gamma"], bn.params["beta"])
-        compare(f"  fwd: fused | fused, channel blocks in L2", lambda: fused.forward(x), lambda: blocked.forward(x),
+        compare("  fwd: fused | fused, channel blocks in L2", lambda: fused.forward(x), lambda: blocked.forward(x),
                 rounds)
         fused.forward(x), blocked.forward(x)
-        compare(f"  bwd: fused | fused, channel blocks in L2", lambda: fused.backward(dy), lambda: blocked.backward(dy),
+        compare("  bwd: fused | fused, channel blocks in L2", lambda: fused.backward(dy), lambda: blocked.backward(dy),
                 rounds)
-        compare(f"  fwd+bwd: layers | blocked", lambda: bn_relu_today(bn, relu, x, dy),
+        compare("  fwd+bwd: layers | blocked", lambda: bn_relu_today(bn, relu, x, dy),
                 lambda: (blocked.forward(x), blocked.backward(dy)), rounds)
 
 

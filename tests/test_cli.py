@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pytest
 
 from digitnet.cli import main
@@ -79,6 +78,21 @@ def test_robustness_small(trained_run, mnist_path, tmp_path, capsys):
     assert len(right) == 7 and right[4] < right[0] - 0.2  # a 4-px shift hurts an MLP badly
     assert res["fgsm"]["accuracy"][-1] < res["fgsm"]["accuracy"][0]
     assert (out / "shift.png").exists() and (out / "fgsm_examples.png").exists()
+    sample = json.loads((out / "sample.json").read_text())
+    assert sample["n"] == 300 and sample["of"] == 10000 and sample["seed"] == 0 and len(set(sample["indices"])) == 300
+    assert max(sample["indices"]) > 300, "a random sample, not the first 300"
+    assert "using 300 of 10000 test images, a random sample with seed 0" in capsys.readouterr().out
+
+
+def test_view_wrong_counts_from_one(trained_run, mnist_path, capsys):
+    assert main(["view", str(trained_run), "--wrong", "--data-dir", str(mnist_path)]) == 0
+    first = capsys.readouterr().out
+    assert main(["view", str(trained_run), "--wrong", "1", "--data-dir", str(mnist_path)]) == 0
+    assert capsys.readouterr().out == first and first.startswith("mistake 1 of ")
+    assert main(["view", str(trained_run), "--wrong", "2", "--data-dir", str(mnist_path)]) == 0
+    assert capsys.readouterr().out.startswith("mistake 2 of ")
+    assert main(["view", str(trained_run), "--wrong", "0", "--data-dir", str(mnist_path)]) == 2
+    assert "--wrong counts from 1" in capsys.readouterr().err
 
 
 def test_errors_are_one_line(tmp_path, capsys):

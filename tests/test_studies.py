@@ -87,7 +87,8 @@ def test_diverged_variant_in_table(tmp_path, mnist_train):
 def test_compare_loops_agrees_and_times_every_version(tmp_path, mnist_path, capsys):
     out = tmp_path / "loops"
     rc = main(["compare", "loops", "--train-size", "12", "--epochs", "2", "--loop-epochs", "1",
-               "--numpy-loop-epochs", "1", "--batch-size", "4", "--out", str(out), "--data-dir", str(mnist_path)])
+               "--numpy-loop-epochs", "1", "--batch-size", "4", "--tier-batch", "0", "--out", str(out),
+               "--data-dir", str(mnist_path)])
     assert rc == 0
     res = read_results(out)
     keys = [r["key"] for r in res["rows"]]
@@ -146,3 +147,16 @@ def test_bench_quick_everything(tmp_path, mnist_path):
     saved = json.loads((tmp_path / "b.json").read_text())
     assert set(saved) >= {"machine", "training", "loops", "inference", "summary"}
     assert saved["loops"]["rows"] and "error" not in saved["training"]
+
+
+def test_time_tiers_times_every_tier_on_the_same_batch():
+    from digitnet.studies import loop_speed, report
+
+    rng = np.random.default_rng(0)
+    rows = loop_speed.time_tiers(rng.integers(0, 256, (2, 28, 28)), rng.integers(0, 10, 2), batch_size=2, repeats=1,
+                                 models=("mlp-16-16",), verbose=False)
+    assert [r["tier"] for r in rows] == ["loops", "reference", "fast"]
+    assert all(r["seconds_per_step"] > 0 and r["peak_memory_bytes"] > 0 for r in rows)
+    assert rows[2]["times_fast"] == 1.0
+    lines = report.tiers_table({"tiers": rows})
+    assert len(lines) == 5 and "loops" in lines[2]

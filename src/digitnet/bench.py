@@ -3,7 +3,7 @@
     machine     CPU model and flags, cores, memory, Python, NumPy and its BLAS build
                 (numpy.show_config(mode="dicts")), OPENBLAS_CORETYPE and thread settings, torch version
     training    per zoo model: training samples/s of digitnet and, when torch is installed, of the same
-                architecture in eager PyTorch, measured in the same run by benchmarks/train_throughput.py
+                architecture in eager PyTorch, measured in the same run by digitnet.bench_throughput
                 (each side in its own process); ratio = digitnet / torch (> 1: digitnet is faster)
     loops       the seed's loop-vs-vectorised experiment (digitnet.studies.compare_loops)
     inference   per zoo model: median batch-1 forward latency and batch-1000 throughput
@@ -19,18 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
+from digitnet import machine
+
 QUICK_MODELS = ("mlp-16-16", "mlp-100-100", "lenet5")
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
-                    "OPENBLAS_L2_SIZE", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 # Variables that pin OpenBLAS to older kernels than the CPU's own (set by some environments for old builds);
 # a benchmark's worker processes run without them, so that NumPy runs the kernels a user's machine runs.
 BLAS_PINNING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -62,36 +60,6 @@ def blas_kernels() -> list[dict]:
         return []
     keys = ("user_api", "internal_api", "version", "architecture", "num_threads", "threading_layer")
     return [{k: info.get(k) for k in keys if info.get(k) is not None} for info in threadpool_info()]
-
-
-def machine_facts() -> dict:
-    """What the timings depend on: CPU, cores, memory, NumPy/BLAS build, thread settings, versions."""
-    import numpy as np
-
-    facts = {"platform": platform.platform(), "python": platform.python_version(), "cores": os.cpu_count(),
-             "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-             "numpy": np.__version__, "environment": {k: os.environ.get(k) for k in THREAD_VARIABLES},
-             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}  # others' jobs slow us
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-        lines = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-        facts["cpu"] = lines.get("model name\t", "").strip() or platform.processor()
-        flags = set(lines.get("flags\t", "").split())
-        facts["cpu_flags"] = sorted(flags & {"avx", "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "amx_tile"})
-        mem = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
-        facts["memory_gib"] = round(int(mem.split()[1]) / 2 ** 20, 1)
-    except (OSError, StopIteration, ValueError):
-        facts["cpu"] = platform.processor() or platform.machine()
-    try:
-        facts["numpy_config"] = json.loads(json.dumps(np.show_config(mode="dicts"), default=str))
-    except (TypeError, ValueError):  # NumPy < 1.26 has no mode="dicts"
-        facts["numpy_config"] = None
-    for package in ("torch", "scipy"):
-        try:
-            facts[package] = metadata.version(package)  # the version without importing it here
-        except metadata.PackageNotFoundError:
-            facts[package] = None
-    return facts
 
 
 def latency_ms(fn, calls, warmup: int = 3) -> float:
@@ -131,10 +99,11 @@ def _timed(fn):
 
 
 def loops_section(quick) -> dict:
-    """The seed's comparison: quick = 1 loop epoch, 20 vectorised; full = the seed's 20 and 200."""
+    """The seed's comparison: quick = 1 loop epoch, 20 vectorised, no per-tier steps; full = the seed's 20 and
+    200, and one step of each tier."""
     from digitnet.studies import compare_loops
 
-    settings = dict(loop_epochs=1, epochs=20, numpy_loop_epochs=0) if quick else {}
+    settings = dict(loop_epochs=1, epochs=20, numpy_loop_epochs=0, tier_batch=0) if quick else {}
     with tempfile.TemporaryDirectory() as tmp:
         result = compare_loops(out=tmp, verbose=False, **settings)
     result.pop("out", None)
@@ -155,15 +124,15 @@ def _child(section, quick, threads, models, data_dir) -> dict:
 
 
 def training_section(quick, threads, models) -> dict:
-    """benchmarks/train_throughput.py (digitnet vs torch, same run) when this is a source checkout."""
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "train_throughput.py"
-    if not script.exists():
-        return {"skipped": f"{script} not found: training throughput needs a source checkout of digitnet"}
+    """digitnet.bench_throughput (digitnet vs torch, same run), in its own process."""
+    from digitnet.bench_throughput import child_environment
+
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "train.json"
-        argv = [sys.executable, str(script), "--models", ",".join(models), "--threads", str(threads), "--json",
-                str(out)] + (["--batches", "20", "--repeats", "1", "--latency-calls", "50"] if quick else [])
-        done = subprocess.run(argv, capture_output=True, text=True)
+        argv = [sys.executable, "-m", "digitnet.bench_throughput", "--models", ",".join(models), "--threads",
+                str(threads), "--json", str(out)] + (["--batches", "20", "--repeats", "1", "--latency-calls", "50"]
+                                                     if quick else [])
+        done = subprocess.run(argv, capture_output=True, text=True, env=child_environment(threads))
         if done.returncode != 0:
             return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1], "command": argv}
         result = json.loads(out.read_text())
@@ -231,7 +200,7 @@ def run_all(quick=False, out=None, threads=None, models=None, sections=("trainin
     if unknown:
         raise ValueError(f"unknown model(s) {', '.join(unknown)}; expected some of: {', '.join(zoo.NAMES)}")
     report = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": bool(quick), "threads": threads,
-              "models": models, "machine": machine_facts()}
+              "models": models, "machine": machine.facts()}
     for section in sections:
         if verbose:
             print(f"bench: {section} ...", flush=True)

@@ -8,6 +8,9 @@ Each command lives in its own module under ``digitnet.commands`` with two functi
 Errors the user can fix (bad file, bad value, missing data) are raised as
 ValueError / FileNotFoundError / OSError / digitnet.data errors and printed
 here as one line, ``digitnet: error: ...``, with exit status 2 — no traceback.
+SIGTERM is handled like Ctrl-C (SIGINT): the command stops through the same
+KeyboardInterrupt path (temporary files removed, ``train`` says what was saved
+and how to resume), exit status 128 + the signal number (130, 143).
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from digitnet import __version__
 
-COMMANDS = ["train", "evaluate", "predict", "view", "plot", "info", "robustness", "compare", "bench", "draw"]
+COMMANDS = ["train", "evaluate", "predict", "view", "plot", "info", "robustness", "compare", "bench", "draw", "synth",
+            "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,14 +37,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"digitnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"digitnet.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"digitnet.commands.{name}":
-                continue  # command not part of this build
-            raise
-        module.register(sub)
+        importlib.import_module(f"digitnet.commands.{name}").register(sub)
     return parser
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived; handled exactly like Ctrl-C."""
+
+    signum = signal.SIGTERM
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def main(argv=None) -> int:
@@ -47,17 +61,28 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # output piped into e.g. head, which stopped reading
         sys.stdout = open(os.devnull, "w")
         return 0
-    except KeyboardInterrupt:
-        print("digitnet: interrupted", file=sys.stderr)
-        return 130
-    except (ValueError, OSError, RuntimeError) as exc:
-        print(f"digitnet: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        name = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        detail = f": {_one_line(exc)}" if exc.args else ""
+        print(f"digitnet: {name}{detail}", file=sys.stderr)
+        return 128 + int(getattr(exc, "signum", signal.SIGINT))
+    except MemoryError:
+        print("digitnet: error: out of memory; try a smaller model, --batch-size or --train-size", file=sys.stderr)
         return 2
+    except (ValueError, OSError, RuntimeError) as exc:
+        print(f"digitnet: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ accuracy at each strength:
     shift       0..6 px in each of the 8 directions (one seed's attack was 4 px to the right: 26.3%)
     rotation    -45..45 degrees
     noise       Gaussian noise of standard deviation sigma (pixels in [0, 1], clipped)
-    thickness   grey dilation (k > 0) or erosion (k < 0) with a (|k|+1) x (|k|+1) window
+    thickness   grey dilation (k > 0) or erosion (k < 0) with a disk of radius |k| (data.augment.thicken)
 
 Adversarial attacks use the model's own input gradient g = dL/dx (``model.backward`` returns it):
 
@@ -18,8 +18,9 @@ Adversarial attacks use the model's own input gradient g = dL/dx (``model.backwa
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
+from digitnet.data.augment import rotate_images, shift_images, thicken  # noqa: F401  (thicken: part of this API)
+from digitnet.data.inputs import model_inputs
 from digitnet.nn import backend, losses
 
 DIRECTIONS = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1),
@@ -27,8 +28,6 @@ DIRECTIONS = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1),
 
 
 def _inputs(images, model):
-    from digitnet.data.inputs import model_inputs
-
     return model_inputs(images, model)
 
 
@@ -39,29 +38,16 @@ def accuracy(model, images, labels) -> float:
 
 def shift(images, dx: int, dy: int):
     """Shift (N, H, W) images by whole pixels (dx right, dy down), filling with background 0; never wraps."""
-    from digitnet.data.augment import shift_images
-
     return shift_images(images, dx, dy)
 
 
 def rotate(images, degrees: float):
-    from digitnet.data.augment import rotate_images
-
     return rotate_images(images, degrees)
 
 
 def add_noise(images, sigma: float, rng):
     x = images.astype(np.float32) / (255 if images.dtype == np.uint8 else 1)
     return np.clip(x + rng.normal(0, sigma, x.shape).astype(np.float32), 0, 1)
-
-
-def thicken(images, k: int):
-    """Dilate (k > 0) or erode (k < 0) the strokes with a (|k|+1) x (|k|+1) window; k = 0 leaves them."""
-    if k == 0:
-        return images
-    size = (1, abs(k) + 1, abs(k) + 1)
-    op = ndimage.grey_dilation if k > 0 else ndimage.grey_erosion
-    return op(images, size=size)
 
 
 def shift_sweep(model, images, labels, max_shift: int = 6, directions=None) -> dict:

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from digitnet.app import AppModel, make_server, url_of
-from digitnet.nn import Dense, Flatten, Sequential, Tanh, io as model_io
+from digitnet.nn import Dense, Flatten, Sequential, Tanh, modelfile
 
 SEVEN = [(70, 60), (210, 60), (120, 230)]  # a "7" on a 280x280 canvas
 
@@ -41,7 +41,7 @@ def tiny_models(folder, seed=0):
     linear = Sequential([Flatten(), Dense(10)], input_shape=(1, 28, 28), seed=seed)
     linear.layers[1].params["bias"][...] = rng.normal(0, 0.5, 10)
     mlp = Sequential([Dense(16), Tanh(), Dense(10)], input_shape=(784,), dtype="float64", seed=seed + 1)
-    paths = [model_io.save(linear, folder / "linear" / "model.npz"), model_io.save(mlp, folder / "mlp.npz")]
+    paths = [modelfile.save(linear, folder / "linear" / "model.npz"), modelfile.save(mlp, folder / "mlp.npz")]
     return [AppModel.load("linear", paths[0]), AppModel.load("mlp", paths[1])]
 
 

@@ -25,7 +25,7 @@ def test_page_and_its_assets_are_served_locally(live):
     assert 'id="pad"' in page and "/static/app.js" in page and "/static/style.css" in page
     assert "://" not in page, "the page must not load anything from another site (works offline)"
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
-    assert len(assets) == 5  # style.css and four scripts
+    assert len(assets) == 6  # style.css and five scripts
     for path in assets:
         status, response, body = call(live, "GET", path)
         kind = "text/css" if path.endswith(".css") else "text/javascript"

@@ -143,8 +143,9 @@ def test_malformed_requests_get_json_errors(live):
     reply = raw_exchange(live, b"GET / HTTP/1.1\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n")
     assert reply.startswith("HTTP/1.1 431")
     assert "too long" in json.loads(reply.split("\r\n\r\n", 1)[1])["error"].lower()
-    reply = raw_exchange(live, b"NONSENSE\r\n\r\n")  # HTTP/0.9 style: the answer is the body alone
-    assert "Bad request syntax" in json.loads(reply)["error"]
+    reply = raw_exchange(live, b"NONSENSE\r\n\r\n")  # no HTTP version: still a status line, then JSON
+    assert reply.startswith("HTTP/1.1 400")
+    assert "Bad request syntax" in json.loads(reply.split("\r\n\r\n", 1)[1])["error"]
 
 
 def test_a_failing_model_gives_500_json_and_the_server_keeps_serving(live, models, monkeypatch, capsys):

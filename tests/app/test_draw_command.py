@@ -13,14 +13,14 @@ import pytest
 from app_helpers import tiny_models
 from digitnet.app import AppModel, find_model_files
 from digitnet.cli import main
-from digitnet.nn import Dense, Flatten, Sequential, io as model_io
+from digitnet.nn import Dense, Flatten, Sequential, modelfile
 
 
 def test_find_model_files_reads_runs_folders_and_files(tmp_path):
     model = Sequential([Flatten(), Dense(10)], input_shape=(1, 28, 28))
     for run in ("b", "a"):
-        model_io.save(model, tmp_path / "runs" / run / "model.npz")
-    model_io.save(model, tmp_path / "elsewhere" / "a.npz")
+        modelfile.save(model, tmp_path / "runs" / run / "model.npz")
+    modelfile.save(model, tmp_path / "elsewhere" / "a.npz")
     assert [n for n, _ in find_model_files([], cwd=tmp_path)] == ["a", "b"]
     named = find_model_files([tmp_path / "runs" / "a", tmp_path / "elsewhere" / "a.npz", tmp_path / "runs"])
     assert [n for n, _ in named] == ["a", "a-2", "a-3", "b"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from digitnet.nn import (SGD, EarlyStopping, JSONLinesLogger, ModelCheckpoint, ProgressBar, Sequential,
-                         TrainingDiverged, io)
+                         TrainingDiverged)
 from digitnet.nn.layers import Dense, ReLU
 
 
@@ -57,7 +57,7 @@ def test_checkpoint_keeps_best_only(tmp_path):
     ckpt = ModelCheckpoint(path, monitor="val_accuracy")
     m = model()
     hist = m.fit(x, y, epochs=4, batch_size=20, validation_split=0.25, callbacks=[ckpt], verbose=False)
-    saved = io.load(path)
+    saved = Sequential.load(path)
     assert saved.metrics["val_accuracy"] == pytest.approx(max(hist.history["val_accuracy"]))
 
 
@@ -67,12 +67,12 @@ def test_divergence_stops_with_epoch_and_batch_and_keeps_good_checkpoint(tmp_pat
     path = tmp_path / "best.npz"
     m = model(lr=0.1)
     m.fit(x, y, epochs=1, batch_size=20, validation_split=0.25, callbacks=[ModelCheckpoint(path)], verbose=False)
-    good = io.load(path).parameters()[0][1].copy()
+    good = Sequential.load(path).parameters()[0][1].copy()
     m.optimizer.lr = 1e38  # guaranteed overflow
     with pytest.raises(TrainingDiverged, match=r"at epoch 2, batch \d+/8"):
         m.fit(x * 1e30, y, epochs=3, batch_size=20, validation_split=0.25,
               callbacks=[ModelCheckpoint(path)], verbose=False)
-    np.testing.assert_array_equal(io.load(path).parameters()[0][1], good)
+    np.testing.assert_array_equal(Sequential.load(path).parameters()[0][1], good)
 
 
 def test_progress_bar_prints_one_line_per_epoch_when_not_a_terminal():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from digitnet import zoo
-from digitnet.nn import Sequential, io, optim, tiers
+from digitnet.nn import Sequential, modelfile, optim, tiers
 from digitnet.nn.layers.base import Layer
 
 COMPARES_TIERS = True  # run once: each test compares the tiers itself (see conftest.py)
@@ -138,6 +138,24 @@ def test_fast_equals_reference_for_every_optimiser_step_sequence(name, kwargs):
         np.testing.assert_allclose(s1["slots"][k], s0["slots"][k], rtol=TOL, atol=TOL, err_msg=k)
 
 
+@pytest.mark.parametrize("name, kwargs", [case for case in OPTIMISERS if case[0] in ("sgd", "adam", "adamw")],
+                         ids=lambda v: str(v)[:24])
+def test_loops_optimisers_equal_reference(name, kwargs):
+    rng = np.random.default_rng(1)
+    start = {"w": rng.standard_normal((4, 3)), "k": rng.standard_normal((2, 2, 3, 3))}
+    grads = [{k: rng.standard_normal(v.shape) for k, v in start.items()} for _ in range(4)]
+    final = {}
+    for tier in ("reference", "loops"):
+        opt = optim.get(name, tier=tier, **kwargs)
+        assert type(opt).tier == tier
+        p = {k: v.copy() for k, v in start.items()}
+        for step in grads:
+            opt.step([(k, p[k], step[k]) for k in p])
+        final[tier] = p
+    for k in start:
+        np.testing.assert_allclose(final["loops"][k], final["reference"][k], rtol=TOL, atol=TOL, err_msg=k)
+
+
 @pytest.mark.parametrize("model_name", ["lenet5", "cnn", "mlp-100-100"])
 def test_zoo_models_train_the_same_in_both_tiers_and_write_the_same_file(model_name, tmp_path):
     rng = np.random.default_rng(0)
@@ -153,19 +171,19 @@ def test_zoo_models_train_the_same_in_both_tiers_and_write_the_same_file(model_n
         model.rng = np.random.default_rng(5)
         model.train_step(x, y)
         files[tier] = (model.get_config(), [p.copy() for _, p, _ in model.parameters()],
-                       io.save(model, tmp_path / f"{tier}.npz"))
+                       modelfile.save(model, tmp_path / f"{tier}.npz"))
     (cfg0, p0, f0), (cfg1, p1, f1) = files["reference"], files["fast"]
     assert cfg0 == cfg1
     for a, b in zip(p0, p1):
         np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-10)
-    h0, h1 = io.read_header(f0), io.read_header(f1)
+    h0, h1 = modelfile.read_header(f0), modelfile.read_header(f1)
     assert h0 == h1  # same architecture, optimiser class and config, state: nothing records the tier
     with np.load(f0) as a, np.load(f1) as b:
         assert sorted(a.files) == sorted(b.files)
 
 
 def test_untrained_models_are_identical_files_in_every_tier(tmp_path):
-    paths = [io.save(zoo.build("lenet5", tier=t), tmp_path / t) for t in tiers.TIERS]
+    paths = [modelfile.save(zoo.build("lenet5", tier=t), tmp_path / t) for t in tiers.TIERS]
     blobs = []
     for path in paths:
         with np.load(path) as data:

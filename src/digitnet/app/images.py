@@ -24,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MIN_SIDE = 8            # smaller than this cannot hold a recognisable digit
 MAX_SIDE = 2048         # larger is not a drawing; also keeps decoding cheap
 IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "BMP", "WEBP"}
+NATIVE_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "I", "I;16", "F"}  # others are converted on decoding
 
 
 class BadInput(ValueError):
@@ -50,7 +51,10 @@ def decode_data_url(url) -> tuple[bytes, Image.Image]:
         raise BadInput("'image' data URL does not hold valid base64") from None
     try:
         img = Image.open(io.BytesIO(raw))  # lazy: reads the header only
-    except (UnidentifiedImageError, OSError, ValueError):
+    except Image.DecompressionBombError:
+        raise BadInput(f"'image' declares too many pixels; expected each side between {MIN_SIDE} and "
+                       f"{MAX_SIDE}") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise BadInput("'image' data is not a readable image (expected PNG, JPEG, GIF, BMP or WebP)") from None
     if img.format not in IMAGE_FORMATS:
         raise BadInput(f"'image' is a {img.format} file; expected PNG, JPEG, GIF, BMP or WebP")
@@ -62,9 +66,16 @@ def decoded(img: Image.Image) -> Image.Image:
     """The image fully decoded, EXIF rotation applied (as ``digitnet predict`` reads files)."""
     try:
         img.load()
-        return ImageOps.exif_transpose(img)
-    except (OSError, ValueError, SyntaxError):
+        img = ImageOps.exif_transpose(img)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise BadInput("'image' data is damaged: it could not be decoded") from None
+    check_side(img.height, img.width, "'image'")  # EXIF rotation swaps the sides; frames can differ
+    if img.mode not in NATIVE_MODES:
+        try:
+            img = img.convert("RGBA" if "A" in img.mode else "RGB")  # CMYK, YCbCr, LAB, I;16B, ...
+        except (OSError, ValueError):
+            raise BadInput(f"'image' has colour mode {img.mode!r}, which cannot be read as a drawing") from None
+    return img
 
 
 def pixels_to_array(pixels) -> np.ndarray:
@@ -80,7 +91,10 @@ def pixels_to_array(pixels) -> np.ndarray:
         for v in row:
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise BadInput(f"'pixels' must hold numbers only, found {v!r}")
-    values = np.asarray(pixels, dtype=np.float64)
+    try:
+        values = np.asarray(pixels, dtype=np.float64)
+    except (OverflowError, ValueError):
+        raise BadInput("'pixels' holds a number too large for a pixel value; expected 0..1 or 0..255") from None
     if not np.isfinite(values).all():
         raise BadInput("'pixels' holds a non-finite value (NaN or infinity)")
     low, high = float(values.min()), float(values.max())

@@ -14,14 +14,15 @@ would raise the score of k, blue where it would lower it.
 
 from __future__ import annotations
 
-import glob
 import math
 import os
 import threading
 
 import numpy as np
 
-from digitnet.nn import backend, io
+from digitnet import digitmodel
+from digitnet.nn import backend
+from digitnet.runs import find_models, model_name
 
 IMAGE_SIDE = 28
 
@@ -33,9 +34,7 @@ def find_model_files(paths, cwd=".") -> list[tuple[str, str]]:
     The display name is the run folder's name for ``<run>/model.npz``, else the file's stem;
     repeated names get "-2", "-3", ...
     """
-    from digitnet.commands._common import find_models, model_name
-
-    files = find_models(list(paths)) if paths else sorted(glob.glob(os.path.join(cwd, "runs", "*", "model.npz")))
+    files = find_models(list(paths), cwd) if paths else find_models(None, cwd)
     if not files:
         where = ", ".join(map(str, paths)) if paths else f"{os.path.abspath(cwd)}/runs/*/model.npz"
         raise ValueError(f"no trained models found ({where}): run 'digitnet train' first, "
@@ -69,7 +68,7 @@ class AppModel:
 
     @classmethod
     def load(cls, name: str, path) -> "AppModel":
-        return cls(name, io.load(path, compile=False), path)
+        return cls(name, digitmodel.load(path, compile=False), path)
 
     def inputs(self, images: np.ndarray) -> np.ndarray:
         """Images (N, 28, 28), uint8 or floats in [0, 1] -> (N, *input_shape), as ``digitnet predict`` feeds them."""

@@ -6,7 +6,7 @@ the whole set are computed once, when its mistakes are first asked for, and kept
 
     testset = TestSet.from_mnist(data_dir)          # or TestSet(images, labels) in tests
     testset.item(7, models)      -> {"index", "label", "image" 28x28 0..255, "models": [...]}
-    testset.mistakes(model)      -> indices the model gets wrong
+    testset.mistakes(model)      -> indices the model gets wrong, and a page of them with thumbnails
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+
+PAGE = 120  # mistakes per page of the grid
 
 
 class TestSetUnavailable(RuntimeError):
@@ -74,26 +76,36 @@ class TestSet:
         label = int(labels[index])
         answers = []
         for model in models:
-            p = model.probabilities(image[None])[0]
+            p, saliency = model.answer(image.astype(np.float32) / 255)
             guess = int(p.argmax())
             answers.append({"name": model.name, "prediction": guess, "confidence": float(p[guess]),
-                            "probabilities": np.round(p, 4).tolist(), "correct": guess == label})
+                            "probabilities": np.round(p, 4).tolist(), "correct": guess == label,
+                            "saliency": np.round(saliency, 6).tolist()})
         return {"index": index, "size": int(images.shape[0]), "label": label,
                 "image": image.astype(int).tolist(), "models": answers}
 
-    def predictions(self, model) -> np.ndarray:
-        """The model's guess (N,) for every test image, computed once."""
+    def predictions(self, model) -> tuple[np.ndarray, np.ndarray]:
+        """The model's guess (N,) and its probability (N,) for every test image, computed once."""
         images, _ = self._data()
         if model.name not in self._predictions:
-            guesses = np.concatenate([model.probabilities(images[i:i + 1000]).argmax(axis=1)
-                                      for i in range(0, images.shape[0], 1000)])
-            self._predictions[model.name] = guesses
+            proba = np.concatenate([model.probabilities(images[i:i + 1000]) for i in range(0, images.shape[0], 1000)])
+            guesses = proba.argmax(axis=1)
+            self._predictions[model.name] = (guesses, proba[np.arange(len(guesses)), guesses])
         return self._predictions[model.name]
 
-    def mistakes(self, model) -> dict:
-        """{"model", "indices": [...wrong...], "count", "accuracy"} for one model."""
-        guesses = self.predictions(model)
-        labels = self._data()[1]
+    def mistakes(self, model, offset: int = 0, limit: int = PAGE) -> dict:
+        """{"model", "indices": [...wrong...], "count", "accuracy", "offset", "page"} for one model.
+
+        "page" holds mistakes ``offset .. offset + limit - 1`` (in test-set order) for the grid:
+        {"index", "label", "prediction", "confidence", "image": 28x28 PNG data URL}.
+        """
+        from digitnet.app.insides import png_data_url
+
+        guesses, confidence = self.predictions(model)
+        images, labels = self._data()
         wrong = np.flatnonzero(guesses != labels)
+        page = [{"index": int(i), "label": int(labels[i]), "prediction": int(guesses[i]),
+                 "confidence": float(confidence[i]), "image": png_data_url(images[i])}
+                for i in wrong[offset:offset + limit]]
         return {"model": model.name, "indices": wrong.tolist(), "count": int(wrong.size),
-                "accuracy": float(1 - wrong.size / max(labels.size, 1))}
+                "accuracy": float(1 - wrong.size / max(labels.size, 1)), "offset": offset, "page": page}

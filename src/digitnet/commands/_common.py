@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import glob
-import os
 
 import numpy as np
 
-PREPROCESSING = {"scale": 1 / 255, "layout": "image"}  # uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]
+from digitnet.data.inputs import DEFAULT_PREPROCESSING as PREPROCESSING  # noqa: F401  (train.py records it)
 
 
-def add_data_options(parser: argparse.ArgumentParser, dataset: bool = True) -> None:
+def add_data_options(parser: argparse.ArgumentParser, dataset: bool = True, dataset_default="mnist") -> None:
     if dataset:
-        parser.add_argument("--dataset", default="mnist",
+        parser.add_argument("--dataset", default=dataset_default,
                             help="mnist, fashion-mnist, or a folder of IDX files in the MNIST layout (default mnist)")
     parser.add_argument("--data-dir", default=None,
                         help="where the dataset files are (default $DIGITNET_DATA, else ~/.cache/digitnet/<name>)")
@@ -26,7 +24,9 @@ def formatter(prog):
 def load_split(args, split: str):
     """(uint8 images (N, 28, 28), int labels (N,)) of a dataset split named by the command's options."""
     from digitnet.data import load
+    from digitnet.data.datasets import check_base_dir
 
+    check_base_dir(args.data_dir)
     images, labels = load(getattr(args, "dataset", "mnist"), split=split, data_dir=args.data_dir)
     return images, labels.astype(np.int64)
 
@@ -35,37 +35,15 @@ def model_inputs(images, model) -> np.ndarray:
     """Images (N, 28, 28), uint8 or floats in [0, 1], as the float inputs ``model`` was trained on."""
     from digitnet.data.inputs import model_inputs as inputs_for
 
-    return inputs_for(images, model, PREPROCESSING)
+    return inputs_for(images, model)
 
 
-def load_model(path):
-    """A model from a .npz file or a run folder holding model.npz."""
-    from digitnet.nn import io
+def load_model(path, digit: bool = True):
+    """A model from a .npz file or a run folder holding model.npz, checked as a digit model
+    (digitnet.digitmodel: 28x28 inputs, 10 or 11 outputs) unless ``digit=False``."""
+    from digitnet import digitmodel
+    from digitnet.nn import Sequential
 
-    if os.path.isdir(path):
-        candidate = os.path.join(path, "model.npz")
-        if not os.path.exists(candidate):
-            raise FileNotFoundError(f"{path} is a folder without model.npz (expected a run folder from 'digitnet train')")
-        path = candidate
-    return io.load(path)
+    from digitnet.runs import model_file
 
-
-def find_models(paths) -> list[str]:
-    """Model files named by paths (files or folders); default every runs/*/model.npz here."""
-    found = []
-    for p in paths or ["runs"]:
-        if os.path.isdir(p):
-            direct = os.path.join(p, "model.npz")
-            found += [direct] if os.path.exists(direct) else sorted(glob.glob(os.path.join(p, "*", "model.npz")))
-        elif os.path.exists(p):
-            found.append(p)
-        else:
-            raise FileNotFoundError(f"no model file or folder at {p!r}")
-    return found
-
-
-def model_name(path: str) -> str:
-    """A short name for a model file: its run folder's name, or the file name."""
-    path = os.path.abspath(path)
-    base = os.path.basename(path)
-    return os.path.basename(os.path.dirname(path)) if base == "model.npz" else os.path.splitext(base)[0]
+    return digitmodel.load(path) if digit else Sequential.load(model_file(path))

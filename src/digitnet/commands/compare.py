@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 
+from digitnet.commands import _options as opt
 from digitnet.commands._common import add_data_options, formatter
 
 KINDS = ("loops", "optimizers", "activations", "init", "batch-size", "lr")
@@ -53,6 +54,8 @@ def register(sub):
     p.add_argument("--loop-epochs", type=int, default=20, help="loops: epochs of the Python-list loops (default 20)")
     p.add_argument("--numpy-loop-epochs", type=int, default=2,
                    help="loops: epochs of the NumPy-element loops (default 2; 0 skips them)")
+    p.add_argument("--tier-batch", type=int, default=8,
+                   help="loops: batch of the per-tier step timings (loops, reference, fast; default 8; 0 skips them)")
     p.add_argument("--seed", type=int, default=0, help="loops: the seed of the initial weights and order")
     p.add_argument("--out", help="run folder (default runs/compare-KIND-DATE-TIME)")
     p.add_argument("--quiet", action="store_true", help="print only the final table")
@@ -73,6 +76,13 @@ def _hidden(text):
 def run(args) -> int:
     from digitnet import studies
 
+    for name in ("train_size", "epochs", "batch_size", "seeds", "loop_epochs", "numpy_loop_epochs"):
+        if getattr(args, name, None) is not None:
+            opt.positive_int(name.replace("_", "-"), getattr(args, name), high=10**7)
+    opt.integer("val-size", args.val_size, low=0)
+    opt.integer("seed", args.seed, low=0, high=2**63 - 1)
+    if args.lr is not None:
+        opt.number("lr", args.lr, low=0.0, low_open=True, high=10.0)
     command = "digitnet " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
     verbose = not args.quiet
     if args.kind == "loops":
@@ -82,7 +92,8 @@ def run(args) -> int:
             train_size=args.train_size or 100, epochs=200 if args.epochs is None else args.epochs,
             loop_epochs=args.loop_epochs, numpy_loop_epochs=args.numpy_loop_epochs,
             batch_size=args.batch_size or 10, lr=3.0 if args.lr is None else args.lr, seed=args.seed,
-            dataset=args.dataset, data_dir=args.data_dir, out=args.out, command=command, verbose=verbose)
+            dataset=args.dataset, data_dir=args.data_dir, out=args.out, command=command, verbose=verbose,
+            tier_batch=args.tier_batch)
         if not verbose:
             from digitnet.studies import report
 

@@ -12,6 +12,11 @@ import sys
 import threading
 import webbrowser
 
+from digitnet.commands import _options as opt
+
+# the defaults of digitnet.app.api.SaveLimits (not imported here: the CLI starts without loading the app)
+SAVE_RATE, SAVE_QUOTA_MB, SAVE_MAX_FILES = 60, 50, 10_000
+
 EXAMPLES = """examples:
   digitnet draw                          every runs/*/model.npz under this folder
   digitnet draw runs/mlp runs/cnn        two run folders, side by side
@@ -19,7 +24,8 @@ EXAMPLES = """examples:
   digitnet draw --no-browser --save-dir my_digits --threshold 0.8
 
 Saved drawings go to --save-dir as <timestamp>_<label>.png plus labels.csv; score a model on
-them with 'digitnet evaluate MODEL --images my_digits'.
+them with 'digitnet evaluate MODEL --images my_digits'. Saving is limited (--save-rate per minute,
+--save-quota MB and --save-max-files in the folder; 0 turns saving off).
 """
 
 
@@ -40,18 +46,29 @@ def register(subparsers) -> None:
     p.add_argument("--save-dir", default="drawings", help="where 'Save' writes drawings (default ./drawings)")
     p.add_argument("--threshold", type=float, default=0.6,
                    help="below this top probability the answer is 'not sure' (default 0.6)")
+    p.add_argument("--save-rate", type=int, default=SAVE_RATE,
+                   help=f"most drawings 'Save' accepts per minute (default {SAVE_RATE})")
+    p.add_argument("--save-quota", type=float, default=SAVE_QUOTA_MB, metavar="MB",
+                   help=f"most megabytes of drawings in --save-dir (default {SAVE_QUOTA_MB})")
+    p.add_argument("--save-max-files", type=int, default=SAVE_MAX_FILES,
+                   help=f"most drawings in --save-dir (default {SAVE_MAX_FILES})")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from digitnet.app import AppModel, DrawingApp, TestSet, find_model_files, make_server, url_of
+    from digitnet.app.api import SaveLimits
 
     if not 0 <= args.threshold <= 1:
         raise ValueError(f"--threshold must be between 0 and 1, got {args.threshold}")
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be between 0 and 65535, got {args.port}")
+    limits = SaveLimits(per_minute=opt.integer("save-rate", args.save_rate, low=0, high=10**6),
+                        quota_bytes=int(opt.number("save-quota", args.save_quota, low=0.0, high=1e7) * 2**20),
+                        max_files=opt.integer("save-max-files", args.save_max_files, low=0, high=10**8))
     models = [AppModel.load(name, path) for name, path in find_model_files(args.models)]
-    app = DrawingApp(models, TestSet.from_mnist(args.data_dir), threshold=args.threshold, save_dir=args.save_dir)
+    app = DrawingApp(models, TestSet.from_mnist(args.data_dir), threshold=args.threshold, save_dir=args.save_dir,
+                     save_limits=limits)
     try:
         server = make_server(app, host=args.host, port=args.port)
     except OSError as exc:

@@ -33,13 +33,14 @@ def register(sub):
 def load_image_folder(folder):
     """(images float (N, 28, 28) MNIST-style, labels (N,)) from FOLDER/labels.csv and its image files."""
     from digitnet.data.preprocess import load_image, to_mnist
+    from digitnet.progress import progress
 
     index = os.path.join(folder, "labels.csv")
     if not os.path.exists(index):
         raise FileNotFoundError(f"{folder} has no labels.csv (expected lines 'file,label', as 'digitnet draw' saves)")
     images, labels = [], []
     with open(index, newline="") as f:
-        for row in csv.DictReader(f):
+        for row in progress(list(csv.DictReader(f)), desc="loading images", unit="image"):
             try:
                 label = int(row["label"])
             except (KeyError, TypeError, ValueError):

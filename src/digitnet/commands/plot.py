@@ -41,6 +41,7 @@ def run(args) -> int:
     test = load_split(args, "test") if {"confusion", "mistakes"} & set(per_model) else None
     for run_dir in args.runs if per_model else []:
         model = load_model(run_dir)
+        name = plots.run_label(run_dir)
         tag = os.path.basename(os.path.normpath(run_dir)) if len(args.runs) > 1 else ""
         prefix = os.path.join(out, f"{tag}-" if tag else "")
         if test is not None:
@@ -50,14 +51,16 @@ def run(args) -> int:
             if "confusion" in wanted:
                 cm = metrics.confusion_matrix(labels, pred)
                 acc = metrics.accuracy(labels, pred)
-                written.append(plots.confusion(cm, prefix + "confusion.png", f"confusion matrix (accuracy {acc:.2%})"))
+                written.append(plots.confusion(cm, prefix + "confusion.png",
+                                               f"confusion matrix on {len(labels)} test images (accuracy {acc:.2%})",
+                                               model=name))
             if "mistakes" in wanted:
                 worst = metrics.confident_mistakes(labels, proba, n=36)
                 idx = np.array([m["index"] for m in worst], dtype=int)
                 written.append(plots.mistakes_grid(images[idx], labels[idx], pred[idx], proba[idx, pred[idx]],
-                                                   prefix + "mistakes.png"))
+                                                   prefix + "mistakes.png", model=name))
         if "weights" in wanted:
-            written.append(plots.first_layer(model, prefix + "weights.png"))
+            written.append(plots.first_layer(model, prefix + "weights.png", name=name))
     for path in written:
         print(path)
     return 0

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from digitnet.commands import _options as opt
 from digitnet.commands._common import add_data_options, formatter, load_model, load_split, model_inputs
+from digitnet.runs import model_name
 
 SHADES = " .:-=+*#%@"
 EXAMPLES = """examples:
   digitnet view runs/lenet5-20261121-101500 --index 0
-  digitnet view model.npz --wrong              # the first test image the model gets wrong
-  digitnet view model.npz --wrong 3 --png wrong3.png
+  digitnet view model.npz --wrong              # the first test image the model gets wrong (K = 1)
+  digitnet view model.npz --wrong 3 --png wrong3.png   # the third
 """
 
 
@@ -22,8 +24,8 @@ def register(sub):
     p.add_argument("model", help="model file (.npz) or run folder")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--index", type=int, default=0, help="test image index (default 0)")
-    which.add_argument("--wrong", type=int, nargs="?", const=0, metavar="K",
-                       help="the K-th misclassified test image (default the first)")
+    which.add_argument("--wrong", type=int, nargs="?", const=1, metavar="K",
+                       help="the K-th misclassified test image, counting from 1 (default 1: the first)")
     p.add_argument("--png", help="also save the image with its probabilities to this PNG file")
     add_data_options(p)
     p.set_defaults(func=run)
@@ -38,21 +40,32 @@ def render(image) -> str:
     return "\n".join("".join(SHADES[v] * 2 for v in row) for row in levels)
 
 
+def pct(p: float) -> str:
+    """A probability with one decimal that never rounds up to 100.0% unless it is 1: 0.9996 -> "99.9%"."""
+    return "100.0%" if p >= 1 else f"{min(p, 0.999):.1%}" if p >= 0.9995 else f"{p:.1%}"
+
+
 def bars(proba, width: int = 30) -> str:
     top = int(np.argmax(proba))
-    return "\n".join(f"{d}  {'█' * int(round(p * width)):<{width}} {p:6.1%}{'  <- guess' if d == top else ''}"
+    return "\n".join(f"{d}  {'█' * int(round(p * width)):<{width}} {pct(p):>6}{'  <- guess' if d == top else ''}"
                      for d, p in enumerate(proba))
 
 
 def run(args) -> int:
+    opt.integer("index", args.index, low=0)
+    if args.wrong is not None:
+        opt.integer("wrong", args.wrong, low=0)
     model = load_model(args.model)
     images, labels = load_split(args, "test")
     if args.wrong is not None:
         pred = model.predict(model_inputs(images, model))
         wrong = np.flatnonzero(pred != labels)
-        if args.wrong >= len(wrong):
+        if args.wrong < 1:
+            raise ValueError(f"--wrong counts from 1 (the first mistake), got {args.wrong}")
+        if args.wrong > len(wrong):
             raise ValueError(f"--wrong {args.wrong}: the model makes only {len(wrong)} mistakes on the test set")
-        index = int(wrong[args.wrong])
+        index = int(wrong[args.wrong - 1])
+        print(f"mistake {args.wrong} of {len(wrong)}")
     else:
         index = args.index
         if not 0 <= index < len(images):
@@ -61,15 +74,15 @@ def run(args) -> int:
     guess = int(proba.argmax())
     verdict = "right" if guess == labels[index] else "WRONG"
     print(render(images[index]))
-    print(f"test image {index}: true label {labels[index]}, guess {guess} ({proba[guess]:.1%}) — {verdict}")
+    print(f"test image {index}: true label {labels[index]}, guess {guess} ({pct(proba[guess])}) — {verdict}")
     print(bars(proba))
     if args.png:
-        save_png(images[index], labels[index], proba, args.png, index)
+        save_png(images[index], labels[index], proba, args.png, index, model_name(args.model))
         print(f"saved {args.png}")
     return 0
 
 
-def save_png(image, label, proba, path, index):
+def save_png(image, label, proba, path, index, name="model"):
     from digitnet.plots import _save, plt
 
     fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(7, 3))
@@ -80,4 +93,5 @@ def save_png(image, label, proba, path, index):
     ax_bar.barh(range(10), proba, color=colours)
     ax_bar.set(yticks=range(10), xlim=(0, 1), xlabel="probability", title=f"guess {int(np.argmax(proba))}")
     ax_bar.invert_yaxis()
+    fig.suptitle(f"{name} on test image {index}", fontsize=10, y=1.04)
     _save(fig, path)

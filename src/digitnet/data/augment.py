@@ -49,9 +49,9 @@ def warp(stack: np.ndarray, inverse: np.ndarray, shift: np.ndarray, displacement
 
     ``inverse`` (N, 2, 2) and ``shift`` (N, 2) are in (row, col) order; ``displacement`` (N, 2, H, W) or None.
     Bilinear; outside the image is 0, and a pixel moved partly out fades linearly (as for mode
-    "grid-constant"). For speed the N images are stacked into one zero-padded 2-D mosaic (a zero row
-    between images, a zero column each side) sampled by a single 2-D ``map_coordinates`` call, which
-    is ~1.7x faster than 3-D (image, row, col) coordinates; a source point outside its own image (with
+    "grid-constant"). The N images are stacked into one zero-padded 2-D mosaic (a zero row between
+    images, a zero column each side) sampled by a single 2-D ``map_coordinates`` call (rather than 3-D
+    (image, row, col) coordinates; benchmarks/augment_cost.py times it); a source point outside its own image (with
     its one-pixel zero rim) is sent outside the mosaic so that it can never read a neighbouring image.
     """
     n, h, w = stack.shape
@@ -116,7 +116,7 @@ def _gaussian_matrix(size: int, sigma: float) -> np.ndarray:
 def smooth(fields: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian-smooth the last two axes of (..., H, W) fields, as ``ndimage.gaussian_filter`` with sigma
     (0, ..., sigma, sigma) and mode "constant" (zero beyond the edges, as in the usual implementations of
-    Simard's distortion) does, but as two matrix products (3x faster on a batch of 28x28 fields)."""
+    Simard's distortion) does, but as two matrix products."""
     h, w = fields.shape[-2:]
     cols = fields @ _gaussian_matrix(w, sigma).T                      # filter along each row
     return np.swapaxes(np.swapaxes(cols, -1, -2) @ _gaussian_matrix(h, sigma).T, -1, -2)
@@ -125,6 +125,19 @@ def smooth(fields: np.ndarray, sigma: float) -> np.ndarray:
 def _disk(radius: int) -> np.ndarray:
     r = np.arange(-radius, radius + 1)
     return (r[:, None] ** 2 + r[None, :] ** 2) <= radius ** 2
+
+
+def thicken(images, k: int) -> np.ndarray:
+    """Strokes of (N, H, W) images made thicker (grey dilation, k > 0) or thinner (erosion, k < 0) with a disk
+    of radius |k| (outside the image counts as background); k = 0 returns the images unchanged.
+
+    The one stroke-thickness operation: augmentation draws k per image, robustness sweeps it.
+    """
+    k = int(k)
+    if k == 0:
+        return images
+    op = ndimage.grey_dilation if k > 0 else ndimage.grey_erosion
+    return op(images, footprint=_disk(abs(k))[None], mode="constant", cval=0)
 
 
 def _check(key: str, value, low: float, high: float, integer: bool = False):
@@ -171,9 +184,8 @@ class Augmenter:
         radii = rng.integers(-self.thickness, self.thickness + 1, len(stack))
         out = stack.copy()
         for r in np.unique(radii[radii != 0]):
-            op = ndimage.grey_dilation if r > 0 else ndimage.grey_erosion
             pick = radii == r
-            out[pick] = op(stack[pick], footprint=_disk(abs(int(r)))[None], mode="constant", cval=0.0)
+            out[pick] = thicken(stack[pick], int(r))
         return out
 
     def __call__(self, batch, rng: np.random.Generator) -> np.ndarray:

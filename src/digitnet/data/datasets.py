@@ -69,7 +69,7 @@ class Dataset:
         return False, f"checksum mismatch for {filename}: sha256 {got}, expected {gz_sum}"
 
 
-# MNIST: /work/shared/data/mnist/SHA256SUMS (the widely published sums of the original files).
+# MNIST: the widely published SHA-256 sums of the original files.
 # Fashion-MNIST: Debian's dataset-fashion-mnist package ships upstream's data re-compressed and upstream's
 # README with the MD5s of the original .gz files. Re-adding the original gzip header (file name, mtime
 # 2017-08-31) to Debian's deflate streams reproduces all four published MD5s; the SHA-256s below are of
@@ -144,6 +144,19 @@ def _holds(folder: Path, dataset: Dataset) -> bool:
     return False
 
 
+def check_base_dir(data_dir=None) -> Path:
+    """The base folder, which must exist when ``data_dir`` or ``$DIGITNET_DATA`` names it (the command
+    line calls this first, so a mistyped --data-dir creates no folders). Only the default cache is created."""
+    base = base_dir(data_dir)
+    named = data_dir or os.environ.get(ENV_VAR)
+    if named and not base.is_dir():
+        where = "--data-dir" if data_dir else f"${ENV_VAR}"
+        what = "is not a folder" if base.exists() else "does not exist"
+        raise DataNotFoundError(f"data folder {str(base)!r} ({where}) {what}; expected a folder holding the "
+                                f"dataset files or a subfolder per dataset")
+    return base
+
+
 def dataset_dir(name: str = "mnist", data_dir=None) -> Path:
     """The folder holding (or to hold) dataset ``name``; the rule is in this module's docstring."""
     dataset = _registered(name)
@@ -214,10 +227,15 @@ def load(name: str = "mnist", split: str = "train", data_dir=None, download: boo
         folder, title = dataset_dir(name, data_dir), dataset.title
     paths = [find_file(folder, f) for f in SPLITS[split]]
     if None in paths:
-        missing = [f for f, p in zip(SPLITS[split], paths) if p is None]
+        missing = _all_missing(folder, split)
         if dataset is None or not download:
             raise DataNotFoundError(_missing_message(title, folder, missing, mirrors=dataset.mirrors if dataset else ()))
-        _download(name, data_dir, progress=progress, files=SPLITS[split])
+        try:
+            _download(name, data_dir, progress=progress, files=SPLITS[split])
+        except DataNotFoundError as exc:  # name every file still missing, not only this split's
+            still = _all_missing(folder, split)
+            rest = str(exc).split("\n", 1)[1] if "\n" in str(exc) else ""
+            raise DataNotFoundError(f"{title}: missing {', '.join(still)} in {folder}\n{rest}") from None
         paths = [find_file(folder, f) for f in SPLITS[split]]
     key = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
     if key in _CACHE:
@@ -234,9 +252,9 @@ def load(name: str = "mnist", split: str = "train", data_dir=None, download: boo
 
 
 def _check(images, labels, paths, expected_count):
-    if images.dtype != np.uint8 or images.ndim != 3:
+    if images.dtype != np.uint8 or images.ndim != 3 or 0 in images.shape:
         raise ValueError(f"{paths[0]}: expected uint8 images (N, rows, cols), got {images.dtype} {images.shape}")
-    if labels.dtype != np.uint8 or labels.ndim != 1:
+    if labels.dtype != np.uint8 or labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"{paths[1]}: expected uint8 labels (N,), got {labels.dtype} {labels.shape}")
     if len(images) != len(labels):
         raise ValueError(f"{paths[0]} holds {len(images)} images but {paths[1]} holds {len(labels)} labels; "
@@ -245,26 +263,8 @@ def _check(images, labels, paths, expected_count):
         raise ValueError(f"{paths[0]}: expected shape ({expected_count}, 28, 28), got {images.shape}")
 
 
-def train_val_split(images, labels, validation=5000, seed=None):
-    """Split off a validation set: ((train_images, train_labels), (val_images, val_labels)).
+def _all_missing(folder, split) -> list[str]:
+    """Every missing file, this split's first: commands need both splits, so a user hears of all at once."""
+    order = list(SPLITS[split]) + [f for f in FILES if f not in SPLITS[split]]
+    return [f for f in order if find_file(folder, f) is None]
 
-    ``validation``: a count (int >= 0) or a fraction in (0, 1) of N. Without ``seed`` the LAST images
-    are the validation set (reproducible, the usual MNIST choice); with a seed (int or Generator), a
-    seeded random subset, kept in original order. Training images keep their original order.
-    """
-    n = len(images)
-    if len(labels) != n:
-        raise ValueError(f"got {n} images but {len(labels)} labels; expected the same count")
-    if isinstance(validation, float) and 0 < validation < 1:
-        count = int(round(validation * n))
-    elif isinstance(validation, (int, np.integer)) and not isinstance(validation, bool) and 0 <= validation < n:
-        count = int(validation)
-    else:
-        raise ValueError(f"validation must be a count in [0, {n}) or a fraction in (0, 1), got {validation!r}")
-    if seed is None:
-        val = np.arange(n - count, n)
-    else:
-        val = np.sort(np.random.default_rng(seed).permutation(n)[:count])
-    is_val = np.zeros(n, dtype=bool)
-    is_val[val] = True
-    return (images[~is_val], labels[~is_val]), (images[is_val], labels[is_val])

@@ -25,6 +25,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 CHUNK = 1 << 16
+MAX_BYTES = 256 << 20  # the most one download may write (MNIST's largest file is 9.9 MB)
 NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, OSError, ValueError)
 
 
@@ -65,13 +66,21 @@ def fetch_part(url: str, dest: Path, opener=None, progress=None, timeout: float 
         else:
             raise DownloadError(f"{url}: unexpected HTTP status {status}; expected 200 or 206")
         length = response.headers.get("Content-Length")
+        if length is not None and not (length.strip().isascii() and length.strip().isdigit()):
+            raise DownloadError(f"{url}: bad Content-Length {length[:40]!r}; expected a byte count")
         expected = int(length) if length is not None else None
+        if expected is not None and have + expected > MAX_BYTES:
+            raise DownloadError(f"{url}: the server offers {have + expected:,} bytes; the limit is {MAX_BYTES:,}")
         received = 0
         bar_total = have + expected if expected is not None else None
         with open(part, mode) as f, tqdm(total=bar_total, initial=have, unit="B", unit_scale=True,
                                          unit_divisor=1024, desc=dest.name, leave=False,
                                          disable=None if progress is None else not progress) as bar:
             while chunk := response.read(CHUNK):
+                if have + received + len(chunk) > MAX_BYTES:
+                    f.close()
+                    part.unlink(missing_ok=True)
+                    raise DownloadError(f"{url}: the server sent more than {MAX_BYTES:,} bytes; deleted {part.name}")
                 f.write(chunk)
                 received += len(chunk)
                 bar.update(len(chunk))

@@ -10,24 +10,32 @@ Layout (all integers big-endian)::
 
 A file is treated as gzip when it starts with the gzip magic 0x1f 0x8b, whatever its name.
 Anything that does not match (truncated gzip, wrong magic, short or overlong payload) raises
-``IDXError`` naming the file and what was expected.
+``IDXError`` naming the file and what was expected. Sizes are checked before anything is allocated:
+the payload a header declares must fit the file (exactly, for a raw file; within deflate's maximum
+ratio of about 1032:1, for gzip) and at most ``MAX_BYTES`` (1 GiB; MNIST's largest file holds 47 MB;
+pass ``max_bytes`` to read larger files).
 """
 
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
-import tempfile
 import zlib
 
 import numpy as np
+
+import atomicfile
 
 # IDX type code -> big-endian dtype as stored in the file
 IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 _CODE_OF_KIND = {(dt.kind, dt.itemsize): code for code, dt in IDX_TYPES.items()}
 GZIP_MAGIC = b"\x1f\x8b"
+MAX_DIMS = 32              # NumPy arrays hold at most 64; IDX files in use hold 1 to 4
+MAX_BYTES = 1 << 30         # payload bytes read_idx allocates at most (by default)
+DEFLATE_MAX_RATIO = 1100    # deflate expands at most ~1032x; a larger claim cannot be in the file
 
 
 class IDXError(ValueError):
@@ -57,15 +65,41 @@ def read_header(f, path) -> tuple[np.dtype, tuple[int, ...]]:
     ndim = magic[3]
     if ndim == 0:
         raise IDXError(f"{path}: magic number 0x{magic.hex().upper()} declares 0 dimensions; expected at least 1")
+    if ndim > MAX_DIMS:
+        raise IDXError(f"{path}: magic number 0x{magic.hex().upper()} declares {ndim} dimensions; "
+                       f"expected at most {MAX_DIMS}")
     shape = struct.unpack(f">{ndim}I", _read_exactly(f, 4 * ndim, path, f"{ndim} dimension sizes"))
     return IDX_TYPES[magic[2]], shape
 
 
-def read_idx(path) -> np.ndarray:
+def check_size(path, stored: np.dtype, shape, header_bytes: int, max_bytes: int = MAX_BYTES) -> int:
+    """The payload size the header declares, after checking it against the file and ``max_bytes``."""
+    payload = math.prod(shape) * stored.itemsize
+    file_size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        is_gzip = f.read(2) == GZIP_MAGIC
+    if payload > max_bytes:
+        raise IDXError(f"{path}: header declares shape {tuple(shape)} of {stored.name}, {payload:,} bytes; "
+                       f"the limit is {max_bytes:,} bytes")
+    if is_gzip and payload + header_bytes > file_size * DEFLATE_MAX_RATIO:
+        raise IDXError(f"{path}: header declares {payload:,} bytes of data but the {file_size:,}-byte gzip file "
+                       f"cannot hold more than {file_size * DEFLATE_MAX_RATIO:,}; the file is damaged")
+    held = file_size - header_bytes
+    if not is_gzip and payload > held:
+        raise IDXError(f"{path}: payload too short for shape {tuple(shape)} of {stored.name}: "
+                       f"expected {payload} bytes, got {held}")
+    if not is_gzip and payload < held:
+        raise IDXError(f"{path}: {held - payload} bytes after the payload; expected exactly {payload} bytes "
+                       f"for shape {tuple(shape)}")
+    return payload
+
+
+def read_idx(path, max_bytes: int = MAX_BYTES) -> np.ndarray:
     """The array stored in an IDX file (gz or raw), in native byte order, e.g. uint8 (60000, 28, 28)."""
     try:
         with _open(path) as f:
             stored, shape = read_header(f, path)
+            check_size(path, stored, shape, 4 + 4 * len(shape), max_bytes)
             out = np.empty(shape, dtype=stored)
             buffer = memoryview(out.reshape(-1)).cast("B")
             filled = 0
@@ -91,8 +125,8 @@ def read_idx(path) -> np.ndarray:
 def write_idx(path, array) -> None:
     """Write ``array`` as an IDX file, gzip-compressed when ``path`` ends in .gz.
 
-    The data go to a temporary file in the same folder, which is then renamed over ``path``,
-    so readers never see a half-written file.
+    The data go through ``atomicfile.write`` (a temporary file in the same folder, renamed over
+    ``path``), so readers never see a half-written file.
     """
     array = np.asarray(array)
     code = _CODE_OF_KIND.get((array.dtype.kind, array.dtype.itemsize))
@@ -103,20 +137,14 @@ def write_idx(path, array) -> None:
         raise ValueError(f"IDX stores 1 to 255 dimensions, got an array of shape {array.shape}")
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = np.ascontiguousarray(array, dtype=IDX_TYPES[code]).tobytes()
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            if str(path).endswith(".gz"):
-                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
-                    gz.write(header)
-                    gz.write(payload)
-            else:
-                raw.write(header)
-                raw.write(payload)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a data file is normally world-readable
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+
+    def fill(raw):
+        if str(path).endswith(".gz"):
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+                gz.write(header)
+                gz.write(payload)
+        else:
+            raw.write(header)
+            raw.write(payload)
+
+    atomicfile.write(path, fill, make_folder=False)

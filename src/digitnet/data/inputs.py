@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 LAYOUTS = ("image", "flat")
+DEFAULT_PREPROCESSING = {"scale": 1 / 255, "layout": "image"}  # uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]
 
 
 def preprocessing_spec(layout: str = "image", scale: float = 1 / 255, mean: float = 0.0, std: float = 1.0) -> dict:
@@ -64,10 +65,10 @@ def apply_spec(images, spec: dict, dtype=np.float32) -> np.ndarray:
 def model_inputs(images, model, default_spec=None) -> np.ndarray:
     """Images (N, 28, 28), uint8 or floats in [0, 1], as the inputs ``model`` was trained on.
 
-    Follows ``model.preprocessing`` (else ``default_spec``, else scale 1/255 as images) and
+    Follows ``model.preprocessing`` (else ``default_spec``, else ``DEFAULT_PREPROCESSING``) and
     reshapes to (N, *model.input_shape) in the model's dtype. Needs only those three attributes.
     """
-    spec = model.preprocessing or default_spec or preprocessing_spec("image")
+    spec = model.preprocessing or default_spec or DEFAULT_PREPROCESSING
     x = apply_spec(images, spec, dtype=model.dtype)
     return x if model.input_shape is None else x.reshape((x.shape[0],) + tuple(model.input_shape))
 

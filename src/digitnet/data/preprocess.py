@@ -16,6 +16,8 @@ Steps of ``to_mnist``:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
@@ -24,6 +26,7 @@ BOX, FIELD, CENTRE = 20, 28, 14.0
 NOISE_FLOOR = 0.1      # ink below this fraction of the brightest stroke is background
 MIN_CONTRAST = 0.1     # an image whose ink is fainter than this (on a 0..1 scale) is blank
 _LUMA = np.array([0.299, 0.587, 0.114])
+MAX_PIXELS = 25_000_000  # width x height an image file may declare (a 5000x5000 photo), checked before decoding
 
 
 def _as_unit_float(a: np.ndarray) -> np.ndarray:
@@ -99,14 +102,47 @@ def to_mnist(image) -> np.ndarray:
     return np.clip(centred, 0.0, 1.0).astype(np.float32)
 
 
-def load_image(path) -> Image.Image:
-    """Open a PNG/JPEG/... file as a PIL image (EXIF rotation applied); a clear error if it is not one."""
+def check_pixels(img: Image.Image, what, max_pixels: int = MAX_PIXELS) -> None:
+    """Raise ValueError when an opened (not yet decoded) image declares more than ``max_pixels``."""
+    width, height = img.size
+    if width * height > max_pixels:
+        raise ValueError(f"{what} is {width}x{height} = {width * height:,} pixels; the limit is {max_pixels:,} "
+                         "(checked before decoding)")
+
+
+def open_image(source, what, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """``Image.open`` (header only) with Pillow's decompression-bomb refusal and the pixel cap as one
+    ValueError naming ``what``."""
     try:
-        with Image.open(path) as opened:
+        with warnings.catch_warnings():  # Pillow warns above its own limit; ours is lower and an error
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(source)
+    except Image.DecompressionBombError as e:
+        raise ValueError(f"{what} declares too many pixels ({' '.join(str(e).split())[:120]}); the limit is "
+                         f"{max_pixels:,}") from None
+    try:
+        check_pixels(img, what, max_pixels)
+    except ValueError:
+        img.close()
+        raise
+    return img
+
+
+def load_image(path, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Open a PNG/JPEG/... file as a PIL image (EXIF rotation applied); a clear error if it is not one.
+
+    The pixel count the file declares is checked against ``max_pixels`` before anything is decoded."""
+    try:
+        with open_image(path, str(path), max_pixels) as opened:
             opened.load()
             return ImageOps.exif_transpose(opened)
     except FileNotFoundError:
         raise FileNotFoundError(f"no image file at {path}") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder, expected an image file") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        text = " ".join(str(e).split())[:200]
+        if text.startswith(str(path)):
+            raise ValueError(text) from None
         raise ValueError(f"{path} is not a readable image (expected PNG, JPEG or another format Pillow "
-                         f"reads): {e}") from None
+                         f"reads): {text}") from None

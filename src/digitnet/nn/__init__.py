@@ -14,9 +14,11 @@ from digitnet.nn.losses import MSE, BinaryCrossEntropy, SoftmaxCrossEntropy
 from digitnet.nn.model import Sequential
 from digitnet.nn.callbacks import EarlyStopping, History, JSONLinesLogger, ModelCheckpoint, ProgressBar
 from digitnet.nn.training import TrainingDiverged
-from digitnet.nn.io import load, save
+from digitnet.nn.modelfile import ModelFileError, read_header, save
 from digitnet.nn.gradcheck import gradcheck
 
 __all__ = _fast_all + ["Sequential", "MSE", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "EarlyStopping", "History",
                        "JSONLinesLogger", "ModelCheckpoint", "ProgressBar", "TrainingDiverged", "load", "save",
-                       "gradcheck"]
+                       "read_header", "ModelFileError", "gradcheck"]
+
+load = Sequential.load  # digitnet.nn.load(path): the model saved at path

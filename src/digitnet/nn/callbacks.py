@@ -182,8 +182,6 @@ class ModelCheckpoint(Callback):
         self.best = None
 
     def on_epoch_end(self, epoch, logs):
-        from digitnet.nn import io
-
         if not math.isfinite(logs.get("loss", float("nan"))):
             return
         if self.save_best_only:
@@ -194,4 +192,4 @@ class ModelCheckpoint(Callback):
                 return
             self.best = value
         self.model.metrics.update({k: v for k, v in logs.items() if k != "seconds"})
-        io.save(self.model, self.path)
+        self.model.save(self.path)

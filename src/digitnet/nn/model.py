@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitnet.nn import backend, losses, optim, schedules, tiers
+from digitnet.nn import backend, losses, modelfile, optim, schedules, tiers
 from digitnet.nn.layers.base import Layer
 from digitnet.nn.training import fit as _fit
 
@@ -57,6 +57,8 @@ class Sequential:
         self.preprocessing: dict = {}   # how raw images become inputs (recorded in model files)
         self.training_config: dict = {}  # free-form record of how the model was trained
         self.metrics: dict = {}          # e.g. {"test_accuracy": 0.991}
+        self.calibration: dict = {}      # optional, saved verbatim (see digitnet.calibration)
+        self.rejection: dict = {}        # optional, saved verbatim (see digitnet.rejection)
         if input_shape is not None:
             self.build(input_shape)
 
@@ -227,6 +229,16 @@ class Sequential:
         return cls(layers, input_shape=config.get("input_shape"), dtype=config.get("dtype", "float32"),
                    seed=config.get("seed", 0), name=config.get("name", "model"))
 
+    def save(self, path, include_optimizer: bool = True) -> str:
+        """Write this model to one .npz file (see digitnet.nn.modelfile); returns the path written."""
+        return modelfile.save(self, path, include_optimizer=include_optimizer)
+
+    @classmethod
+    def load(cls, path, compile: bool = True) -> "Sequential":
+        """The model saved at ``path``, with weights, optimiser and rng state (a checked load: a bad
+        file raises ``modelfile.ModelFileError`` naming the field)."""
+        return modelfile.load(path, cls, compile=compile)
+
     def __repr__(self):
         inner = ",\n".join(f"  {layer!r}" for layer in self.layers)
         return f"Sequential([\n{inner}\n], input_shape={self.input_shape}, dtype={self.dtype.name})"
@@ -234,7 +246,6 @@ class Sequential:
 
 def count_correct(outputs, y) -> int:
     """How many rows of ``outputs`` have their argmax at the label (labels or one-hot rows)."""
-    xp = backend.xp()
     pred = outputs.argmax(axis=1)
     y = backend.to_device(y)
     if y.ndim == 2:

@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from digitnet.nn import backend, checks
+from digitnet.nn import backend, checks, tiers
 
 
 def global_norm(grads) -> float:
@@ -294,10 +294,8 @@ def get(name_or_optimizer, tier: str = "fast", **kwargs) -> Optimizer:
         if kwargs:
             raise ValueError(f"got an optimiser instance and extra arguments {sorted(kwargs)}")
         return name_or_optimizer
-    if tier not in Optimizer.registry:
-        raise ValueError(f"unknown tier {tier!r}; expected one of: {', '.join(sorted(Optimizer.registry))}")
     key = str(name_or_optimizer).lower()
-    cls = Optimizer.registry[tier].get(key) or Optimizer.registry["reference"].get(key)
+    cls = Optimizer.registry.get(tiers.check(tier), {}).get(key) or Optimizer.registry["reference"].get(key)
     if cls is None or not isinstance(name_or_optimizer, str):
         raise ValueError(f"unknown optimiser {name_or_optimizer!r}; expected one of: "
                          f"{', '.join(Optimizer.registry['reference'])}")

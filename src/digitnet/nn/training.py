@@ -62,6 +62,39 @@ def _split_validation(x, y, validation_data, validation_split):
     return x, y, None
 
 
+def check_training_data(x, y, batch_size, epochs, n_outputs=None) -> None:
+    """One-line ValueErrors for data ``fit`` cannot train on: x an (N, ...) real array with N >= 1 and only
+    finite values; y (N,) integer labels in [0, n_outputs) or (N, C) finite target rows; batch_size and
+    epochs ints (not bools), batch_size >= 1."""
+    for name, value, kind in (("batch_size", batch_size, "a positive int"), ("epochs", epochs, "an int >= 0")):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or \
+                value < (1 if name == "batch_size" else 0):
+            raise ValueError(f"{name} must be {kind}, got {value!r}")
+    if not hasattr(x, "shape") or len(x.shape) < 2 or x.shape[0] == 0:
+        raise ValueError(f"x must be an array (N, ...) with at least one sample, got shape {getattr(x, 'shape', None)}")
+    if not hasattr(y, "shape") or y.shape[:1] != x.shape[:1] or len(y.shape) not in (1, 2):
+        raise ValueError(f"y must be (N,) labels or (N, C) targets for x of shape {tuple(x.shape)}, "
+                         f"got shape {getattr(y, 'shape', None)}")
+    if x.dtype.kind not in "fiub":
+        raise ValueError(f"x must hold real numbers, got dtype {x.dtype}")
+    if x.dtype.kind == "f" and not bool(np.isfinite(x).all()):
+        raise ValueError("x holds NaN or infinite values; expected finite inputs")
+    if y.ndim == 1:
+        if y.dtype.kind not in "iu":
+            raise ValueError(f"labels y must be integers, got dtype {y.dtype} (targets as rows need shape (N, C))")
+        check_label_range(y, n_outputs)
+    elif y.dtype.kind not in "fiub" or (y.dtype.kind == "f" and not bool(np.isfinite(y).all())):
+        raise ValueError(f"targets y must be finite real numbers, got dtype {y.dtype}")
+
+
+def check_label_range(y, n_outputs=None) -> None:
+    """Integer labels must lie in [0, n_outputs) (only >= 0 checked without ``n_outputs``)."""
+    low, high = int(y.min()), int(y.max())
+    if low < 0 or (n_outputs is not None and high >= n_outputs):
+        expected = f"0..{n_outputs - 1} for a model with {n_outputs} outputs" if n_outputs else "non-negative"
+        raise ValueError(f"labels y must be {expected}, got {low}..{high}")
+
+
 def fit(model, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None, validation_split: float = 0.0,
         shuffle: bool = True, callbacks=(), rng=None, initial_epoch: int | None = None, augment=None,
         verbose: bool = True):
@@ -77,16 +110,19 @@ def fit(model, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None
     """
     if model.optimizer is None:
         raise RuntimeError("call model.compile(optimizer=..., loss=...) before fit()")
-    if x.shape[0] != y.shape[0]:
+    if hasattr(x, "shape") and hasattr(y, "shape") and x.shape[:1] != y.shape[:1]:
         raise ValueError(f"x has {x.shape[0]} samples but y has {y.shape[0]}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    check_training_data(x, y, batch_size, epochs)
     x, y, val = _split_validation(x, y, validation_data, validation_split)
+    if validation_data is not None:
+        check_training_data(val[0], val[1], batch_size, epochs)
     if rng is not None:
         model.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     for layer in model.layers:  # the layer contract's rng: what Dropout draws its masks from
         layer.rng = model.rng
     model._require_built(x)
+    if y.ndim == 1 and model.layers and model.layers[-1].output_shape:
+        check_label_range(y, int(np.prod(model.layers[-1].output_shape)))
     start_epoch = model.epochs_done if initial_epoch is None else int(initial_epoch)
     n = x.shape[0]
     steps = math.ceil(n / batch_size)

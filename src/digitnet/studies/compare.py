@@ -25,6 +25,8 @@ import time
 
 import numpy as np
 
+from digitnet import machine
+from digitnet.progress import progress
 from digitnet.studies import report
 from digitnet.studies.variants import BASE, variants
 
@@ -45,19 +47,12 @@ def load_subsets(train_size, val_size, dataset="mnist", data_dir=None, data_seed
 
 
 def build_model(settings: dict, seed: int):
-    """The study's network: an MLP from ``hidden``/``activation``/``init``, or a zoo model by name."""
-    from digitnet.nn import Sequential
-    from digitnet.nn.layers import Dense, Flatten
-    from digitnet.nn.layers.activations import get as activation
-
-    if settings["model"] == "mlp":
-        layers = [Flatten()]
-        for width in settings["hidden"]:
-            layers += [Dense(int(width), init=settings["init"]), activation(settings["activation"])]
-        layers.append(Dense(10, init=settings["init"]))
-        return Sequential(layers, input_shape=(1, 28, 28), dtype=settings["dtype"], seed=seed, name="mlp")
+    """The study's network: an MLP from ``hidden``/``activation``/``init`` (zoo.mlp), or a zoo model by name."""
     from digitnet import zoo
 
+    if settings["model"] == "mlp":
+        return zoo.mlp(hidden=settings["hidden"], activation=settings["activation"], weight_init=settings["init"],
+                       output_init=settings["init"], seed=seed, dtype=settings["dtype"])
     return zoo.build(settings["model"], seed=seed, dtype=settings["dtype"])
 
 
@@ -144,23 +139,27 @@ def compare(kind, train_size=DEFAULTS["train_size"], val_size=DEFAULTS["val_size
     os.makedirs(out, exist_ok=True)
     results = {"study": kind, "command": command, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
                "config": {"train_size": len(train[1]), "val_size": len(val[1]), "epochs": epochs,
-                          "seeds": list(range(seeds)), "base": settings, "machine": report.machine_summary()},
+                          "seeds": list(range(seeds)), "base": settings, "machine": machine.summary()},
                "variants": []}
     total, done = len(chosen) * seeds, 0
+    bar = progress(total=total, desc=f"compare {kind}", unit="run", enabled=None if verbose else False)
     for variant in chosen:
         run_settings = {**settings, **variant.changes}
         runs = []
         for seed in range(seeds):
+            bar.set_postfix_str(f"{variant.label}, seed {seed}")
             runs.append(run_one(run_settings, seed, epochs, train, val))
             done += 1
+            bar.update(1)
             if verbose:
                 r = runs[-1]
                 acc = "diverged" if r["diverged"] else f"val_accuracy {r['final_val_accuracy']:.4f}"
-                print(f"[{done}/{total}] {variant.label}, seed {seed}: {acc}  {r['seconds']:.1f}s", flush=True)
+                bar.write(f"[{done}/{total}] {variant.label}, seed {seed}: {acc}  {r['seconds']:.1f}s")
         results["variants"].append({
             "name": variant.name, "label": variant.label, "settings": run_settings, "runs": runs,
             "final_val_accuracy": mean_std([r["final_val_accuracy"] for r in runs]),
             "seconds": mean_std([r["seconds"] for r in runs]),
             "diverged": sum(r["diverged"] for r in runs)})
+    bar.close()
     results["files"] = {"results": "results.json", "curves": "curves.png"}
     return report.write(results, out, "curves.png", report.plot_curves, report.table, verbose)

@@ -13,7 +13,11 @@ and for each we report seconds per epoch, the speed-up over the list loops,
 the peak traced memory (``tracemalloc``: building the network and taking two
 training steps; NumPy reports its buffers to tracemalloc), the final training loss
 and accuracy on 1,000 test images (computed by the vectorised forward pass from
-the trained weights, which the tests show equal to the loop forward pass). The
+the trained weights, which the tests show equal to the loop forward pass).
+
+``time_tiers`` then times one Adam step of zoo models (an MLP and LeNet-5) in
+each of the framework's three tiers — loops, reference, fast — on the same
+batch, with the peak traced memory of a step. The
 largest loss difference between the list loops and vectorised float64, batch 1
 (same order, same start), shows that they compute the same thing.
 """
@@ -26,6 +30,7 @@ import tracemalloc
 
 import numpy as np
 
+from digitnet import machine
 from digitnet.studies import report
 
 SEED_REFERENCE = {"loop_seconds": 136.0, "loop_epochs": 20, "vectorised_seconds": 13.4, "vectorised_epochs": 200,
@@ -35,12 +40,11 @@ SIZES = (784, 16, 16, 10)
 
 def seed_network(dtype="float64", seed=0):
     """The seed's vectorised network: Dense layers with N(0, 1) weights, sigmoid after each (MSE loss)."""
-    from digitnet.nn import Sequential
-    from digitnet.nn.layers import Dense, Sigmoid
+    from digitnet.nn import Dense, Sequential, Sigmoid
 
     layers = []
     for width in SIZES[1:]:
-        layers += [Dense(width, init="normal"), Sigmoid()]
+        layers += [Dense(width, weight_init="normal"), Sigmoid()]
     return Sequential(layers, input_shape=(SIZES[0],), dtype=dtype, seed=seed, name="seed-784-16-16-10")
 
 
@@ -98,9 +102,63 @@ def _accuracy(weights, biases, x_test, y_test):
     return float((model.predict(x_test) == y_test).mean())
 
 
+TIER_MODELS = ("mlp-16-16", "lenet5")  # zoo models timed in every tier on the same batch
+
+
+def _step_seconds(model, xb, yb, repeats, warmup=True):
+    """Median wall time of one training step (after one untimed step) and the peak traced bytes of one more."""
+    if warmup:
+        model.train_step(xb, yb)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model.train_step(xb, yb)
+        times.append(time.perf_counter() - t0)
+    tracemalloc.start()
+    try:
+        model.train_step(xb, yb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return float(np.median(times)), int(peak)
+
+
+def time_tiers(images, labels, batch_size=8, repeats=5, models=TIER_MODELS, verbose=True) -> list[dict]:
+    """One Adam training step of each zoo model in each tier (loops, reference, fast), on the same batch.
+
+    Same initial weights, same batch, float32 (the zoo's default). The vectorised tiers: the median
+    of ``repeats`` steps after one untimed step; the loops tier: its first step, timed once. Peak
+    memory: tracemalloc over one further step.
+    """
+    from digitnet import zoo
+    from digitnet.nn import tiers
+
+    xb = (np.asarray(images[:batch_size], dtype=np.float32) / 255).reshape(batch_size, 1, 28, 28)
+    yb = np.asarray(labels[:batch_size]).astype(np.int64)
+    rows = []
+    for name in models:
+        for tier in tiers.TIERS:
+            model = zoo.build(name, tier=tier)
+            model.compile("adam", lr=1e-3)
+            loops = tier == "loops"
+            seconds, peak = _step_seconds(model, xb, yb, 1 if loops else repeats, warmup=not loops)
+            rows.append({"model": name, "tier": tier, "batch_size": batch_size, "seconds_per_step": seconds,
+                         "peak_memory_bytes": peak})
+            if verbose:
+                print(f"{name} {tier}: {seconds * 1e3:,.1f} ms/step, peak {peak / 1024:,.0f} KiB", flush=True)
+    for row in rows:
+        fast = next(r for r in rows if r["model"] == row["model"] and r["tier"] == "fast")
+        row["times_fast"] = row["seconds_per_step"] / fast["seconds_per_step"]
+    return rows
+
+
 def compare_loops(train_size=100, epochs=200, loop_epochs=20, numpy_loop_epochs=2, batch_size=10, lr=3.0,
-                  seed=0, data=None, dataset="mnist", data_dir=None, out=None, command=None, verbose=True) -> dict:
+                  seed=0, data=None, dataset="mnist", data_dir=None, out=None, command=None, verbose=True,
+                  tier_batch=8) -> dict:
     """Time the element-wise and vectorised versions of the seed's setup; write OUT/results.json and loops.png.
+
+    Then ``time_tiers``: one training step of each of ``TIER_MODELS`` in each tier on the same batch of
+    ``tier_batch`` images (0 skips it).
 
     data: ((train_images, train_labels), (test_images, test_labels)) instead of loading MNIST; the first
     ``train_size`` training images are used, as the seed did, and up to 1,000 test images.
@@ -163,10 +221,11 @@ def compare_loops(train_size=100, epochs=200, loop_epochs=20, numpy_loop_epochs=
         a, b = trajectories["loops-list-b1"], trajectories["vectorised-float64-b1"]
         m = min(len(a), len(b))
         agreement = {"epochs_compared": m, "max_abs_loss_difference": float(np.max(np.abs(np.subtract(a[:m], b[:m]))))}
+    tier_rows = time_tiers(images, labels, batch_size=tier_batch, verbose=verbose) if tier_batch else []
     ref = SEED_REFERENCE
-    results = {"study": "loops", "command": command, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+    results = {"study": "loops", "tiers": tier_rows, "command": command, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
                "config": {"network": "784-16-16-10 sigmoid, MSE, N(0,1) weights, SGD", "train_size": train_size,
-                          "lr": lr, "seed": seed, "test_images": len(y_test), "machine": report.machine_summary()},
+                          "lr": lr, "seed": seed, "test_images": len(y_test), "machine": machine.summary()},
                "rows": rows, "agreement": agreement,
                "seed_reference": {**ref, "loop_seconds_per_epoch": ref["loop_seconds"] / ref["loop_epochs"],
                                   "vectorised_seconds_per_epoch": ref["vectorised_seconds"] / ref["vectorised_epochs"],

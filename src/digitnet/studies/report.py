@@ -4,29 +4,14 @@
     plot_curves(results, path)      2x2 PNG: training loss and validation accuracy vs epoch (top)
                                     and vs wall-clock seconds (bottom); one line per variant, the
                                     mean over seeds, shaded between the lowest and highest seed
-    machine_summary()               CPU, cores, NumPy version: enough to read the timings against
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 
 import numpy as np
-
-
-def machine_summary() -> dict:
-    """A few facts about this machine for the results file."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")}
 
 
 def _pm(stat, scale=1.0, digits=4) -> str:
@@ -105,7 +90,14 @@ def plot_curves(results: dict, path) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    from matplotlib.ticker import MaxNLocator
+
+    from digitnet.plots import final_accuracy_bars
+
+    fig = plt.figure(figsize=(15, 7.5))
+    grid = fig.add_gridspec(2, 3, width_ratios=(1, 1, 0.85))
+    axes = [[fig.add_subplot(grid[r, c]) for c in range(2)] for r in range(2)]
+    ax_bars = fig.add_subplot(grid[:, 2])
     ends = [r["history"]["wall_seconds"][-1] for v in results["variants"] for r in v["runs"]
             if len(r["history"]["wall_seconds"]) > 1]
     log_time = bool(ends) and max(ends) > 20 * min(ends)  # very different speeds: log axis from epoch 1 on
@@ -138,8 +130,18 @@ def plot_curves(results: dict, path) -> str:
             ax.grid(alpha=0.3)
             if row == 1 and log_time:
                 ax.set_xscale("log")
+    for ax in axes[0]:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0][1].legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"compare {results['study']}: {cfg['train_size']} images, {cfg['epochs']} epochs, "
+    stats = [v["final_val_accuracy"] for v in results["variants"]]
+    final_accuracy_bars(ax_bars, [v["label"] for v in results["variants"]], [s["mean"] for s in stats],
+                        [s["std"] for s in stats])
+    ax_bars.set_title("final validation accuracy", fontsize=10)
+    base = cfg.get("base", {})
+    model = base.get("model", "mlp")
+    if model == "mlp" and base.get("hidden"):
+        model = "mlp 784-" + "-".join(str(h) for h in base["hidden"]) + "-10"
+    fig.suptitle(f"compare {results['study']} on {model}: {cfg['train_size']} images, {cfg['epochs']} epochs, "
                  f"{len(cfg['seeds'])} seeds (line: mean, band: min-max)", fontsize=11)
     fig.tight_layout()
     return save(fig, path)
@@ -208,13 +210,20 @@ def loops_table(results: dict) -> str:
                                for c, (cell, w) in enumerate(zip(r, widths))).rstrip())
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines + [loops_summary(results)])
+    return "\n".join(lines + [loops_summary(results)] + tiers_table(results))
 
 
-def loops_markdown(results: dict) -> str:
-    body = loops_rows(results)
-    lines = ["| " + " | ".join(body[0]) + " |", "|" + "---|" * len(body[0])]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body[1:]])
+def tiers_table(results: dict) -> list[str]:
+    """Lines of the per-tier step timings of a ``compare_loops`` result (none if it has none)."""
+    rows = results.get("tiers") or []
+    if not rows:
+        return []
+    lines = [f"one Adam step, batch {rows[0]['batch_size']}, float32, per tier (loops: one step; others: median of 5):",
+             f"{'model':<10}  {'tier':<9}  {'ms/step':>10}  {'x fast':>8}  {'peak memory':>12}"]
+    for r in rows:
+        lines.append(f"{r['model']:<10}  {r['tier']:<9}  {r['seconds_per_step'] * 1e3:>10,.2f}  "
+                     f"{r['times_fast']:>7,.1f}x  {r['peak_memory_bytes'] / 1024:>8,.0f} KiB")
+    return lines
 
 
 def plot_loops(results: dict, path) -> str:
@@ -241,5 +250,7 @@ def plot_loops(results: dict, path) -> str:
     for ax in (ax_t, ax_m):
         ax.invert_yaxis()
         ax.grid(alpha=0.3, axis="x")
+    network = results["config"].get("network")
+    fig.suptitle("loops vs vectorised" + (f": {network}" if network else ""), fontsize=11)
     fig.tight_layout()
     return save(fig, path)

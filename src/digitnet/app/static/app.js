@@ -1,28 +1,45 @@
-// digitnet drawing app, part 4 of 4: tabs, keyboard shortcuts and start-up.
+// digitnet drawing app, part 5 of 5: tabs (click or arrow keys), keyboard shortcuts, the enlarged view and start-up.
 // Talks to the JSON API of digitnet.app.server; see cards.js for the shared state.
 "use strict";
 
-// ---------- tabs and keys ----------
-function selectTab(name) {
-  for (const tab of ["draw", "test"]) {
-    $(`tab-${tab}`).setAttribute("aria-selected", String(tab === name));
+// ---------- tabs: one in the tab order, arrows / Home / End move between them ----------
+const TABS = ["draw", "test"];
+function selectTab(name, focus = false) {
+  for (const tab of TABS) {
+    const button = $(`tab-${tab}`);
+    button.setAttribute("aria-selected", String(tab === name));
+    button.tabIndex = tab === name ? 0 : -1;
     $(`panel-${tab}`).hidden = tab !== name;
   }
+  if (focus) $(`tab-${name}`).focus();
 }
-$("tab-draw").addEventListener("click", () => selectTab("draw"));
-$("tab-test").addEventListener("click", () => selectTab("test"));
+for (const tab of TABS) $(`tab-${tab}`).addEventListener("click", () => selectTab(tab));
+$("tabs").addEventListener("keydown", (event) => {
+  const current = TABS.findIndex((t) => $(`tab-${t}`).getAttribute("aria-selected") === "true");
+  const moves = { ArrowRight: current + 1, ArrowDown: current + 1, ArrowLeft: current - 1, ArrowUp: current - 1,
+                  Home: 0, End: TABS.length - 1 };
+  if (!(event.key in moves)) return;
+  event.preventDefault();
+  event.stopPropagation();
+  selectTab(TABS[(moves[event.key] + TABS.length) % TABS.length], true);
+});
 
 document.addEventListener("keydown", (event) => {
-  if (event.target.matches("input, select, textarea")) return;
+  if (event.target.matches("input, select, textarea, [role=tab]") || $("zoom").open) return;
   if (!$("panel-draw").hidden) {
     if ((event.ctrlKey || event.metaKey) && event.key === "z") { event.preventDefault(); undo(); }
     if (event.key === "Escape") clearPad();
+    if (event.key === "e") setTool(!tools.erase);
   } else {
     if (event.key === "ArrowLeft") step(-1);
     if (event.key === "ArrowRight") step(1);
     if (event.key === "r") randomImage();
   }
 });
+
+// ---------- the enlarged view: click outside the picture or the button to close ----------
+$("zoom-close").addEventListener("click", () => $("zoom").close());
+$("zoom").addEventListener("click", (event) => { if (event.target === $("zoom")) $("zoom").close(); });
 
 function statusLine() {
   const names = state.models.map((m) => m.name).join(", ");
@@ -44,9 +61,11 @@ async function start() {
   $("threshold").value = info.threshold;
   $("threshold-value").textContent = info.threshold.toFixed(2);
   emptyCards($("answers"), true);
-  emptyCards($("test-answers"), false);
+  emptyCards($("test-answers"), true);
   showNothingDrawn();
-  $("mistakes-model").replaceChildren(...info.models.map((m) => el("option", "", m.name)));
+  const options = () => info.models.map((m) => el("option", "", m.name));
+  $("mistakes-model").replaceChildren(...options());
+  $("insides-model").replaceChildren(...options());
   setStatus(statusLine());
   if (info.testset.available) {
     state.test.size = info.testset.size;

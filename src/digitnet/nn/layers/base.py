@@ -87,6 +87,14 @@ class Layer:
     def init_params(self, rng: np.random.Generator) -> None:
         """Fill self.params / self.buffers with NumPy arrays. No parameters by default."""
 
+    def param_shapes(self, input_shape) -> dict[str, tuple[int, ...]]:
+        """{name: shape} of every array ``build(input_shape)`` would create (params and buffers),
+        without creating them: model-file loading checks sizes with it before allocating.
+        A layer that overrides ``init_params`` must override this too."""
+        if type(self).init_params is not Layer.init_params:
+            raise NotImplementedError(f"{type(self).__name__} creates parameters but does not say their shapes")
+        return {}
+
     def astype(self, dtype):
         """Convert parameters, buffers and grads to ``dtype`` in place; returns self."""
         self.dtype = np.dtype(dtype)

@@ -47,6 +47,9 @@ class Dense(Layer):
         if self.use_bias:
             self.params["bias"] = np.zeros(self.units)
 
+    def param_shapes(self, input_shape):
+        return {"weight": (int(input_shape[0]), self.units), **({"bias": (self.units,)} if self.use_bias else {})}
+
     def _check_input(self, x):
         if x.ndim != 2 or x.shape[1] != self.params["weight"].shape[0]:
             raise ValueError(f"Dense expected input (N, {self.params['weight'].shape[0]}), got {tuple(x.shape)}")

@@ -58,6 +58,9 @@ class _BatchNorm(Layer):
         self.params = {"gamma": np.ones(c), "beta": np.zeros(c)}
         self.buffers = {"running_mean": np.zeros(c), "running_var": np.ones(c)}
 
+    def param_shapes(self, input_shape):
+        return {k: (self.num_features,) for k in ("gamma", "beta", "running_mean", "running_var")}
+
     def check_input(self, x):
         if x.ndim != self.ndim or x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__} expected input {self._expected} with C = {self.num_features}, "

@@ -5,10 +5,11 @@
     dense.py   ``Dense`` as loops over samples, units and weights
     pool.py    ``MaxPool2D`` / ``AvgPool2D`` window by window
     norm.py    ``BatchNorm1D`` / ``2D`` channel by channel
+    optim.py   ``SGD`` and ``Adam`` (``AdamW``) one coordinate at a time
 
 The layers here subclass the reference classes of the same name (same
-constructor, parameters and config) and override forward/backward only; every
-other layer and the optimisers of this tier are the reference ones.
+constructor, parameters and config) and override forward/backward (optimisers:
+the update) only; every other layer and optimiser of this tier is the reference one.
 """
 
 from digitnet.nn.layers import (ELU, GELU, Dropout, Dropout2D, Flatten, GlobalAvgPool2D, Identity, Layer, LeakyReLU,
@@ -19,7 +20,8 @@ from digitnet.nn.loops.mlp import (LoopMLP, activation_functions, backward_loops
                                    loss_and_output_gradient, sigmoid)
 from digitnet.nn.loops.norm import BatchNorm1D, BatchNorm2D
 from digitnet.nn.loops.pool import AvgPool2D, MaxPool2D
-from digitnet.nn.optim import SGD, Adagrad, Adam, AdamW, Momentum, Nesterov, Optimizer, RMSprop
+from digitnet.nn.loops.optim import SGD, Adam, AdamW
+from digitnet.nn.optim import Adagrad, Momentum, Nesterov, Optimizer, RMSprop
 
 TIER = "loops"
 __all__ = ["Layer", "Dense", "Flatten", "Reshape", "Dropout", "Dropout2D", "Conv2D", "MaxPool2D", "AvgPool2D",

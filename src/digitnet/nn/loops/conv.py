@@ -3,7 +3,8 @@
 This is the definition the reference and fast ``Conv2D`` must agree with (the
 tests use it as an oracle) and the version to read first when learning how a
 convolution works. ``Conv2D`` at the end is the loops tier's layer: the
-reference layer's constructor and parameters, these loops for the numbers. Shapes follow PyTorch: x (N, I, H, W), weight (O, I, kh, kw).
+reference layer's constructor and parameters, these loops for the numbers.
+Shapes follow PyTorch: x (N, I, H, W), weight (O, I, kh, kw).
 
 Forward (cross-correlation, as in every deep-learning library), with x
 zero-padded by ``padding`` on each side:
@@ -106,7 +107,7 @@ class Conv2D(reference.Conv2D):
 
     def backward(self, dy):
         dx, d_weight, d_bias = conv2d_backward_naive(self._x, self.masked_weight(), dy, self.stride, self.pads)
-        self.grads["weight"] = self._mask_grad(d_weight)
+        self.grads["weight"] = d_weight * self.connection_mask(d_weight.dtype)
         if self.use_bias:
             self.grads["bias"] = d_bias
         return dx if self.needs_input_grad else None

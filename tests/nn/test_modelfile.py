@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from digitnet.nn import Adam, ModelCheckpoint, Sequential, io
+from digitnet.nn import Adam, ModelCheckpoint, Sequential, modelfile
 from digitnet.nn.layers import Dense, Dropout, Flatten, ReLU, Tanh
 from digitnet.nn.schedules import Cosine
 
@@ -31,9 +31,9 @@ def test_round_trip_keeps_weights_predictions_and_metadata(tmp_path):
     model.fit(x.astype(np.float32), y, epochs=1, batch_size=16, verbose=False)
     model.preprocessing = {"scale": 1 / 255, "layout": "image"}
     model.metrics = {"test_accuracy": 0.5}
-    path = io.save(model, tmp_path / "m")
+    path = modelfile.save(model, tmp_path / "m")
     assert path.endswith("m.npz")
-    again = io.load(path)
+    again = Sequential.load(path)
     for (n1, p1, _), (n2, p2, _) in zip(model.parameters(), again.parameters()):
         assert n1 == n2 and p1.dtype == p2.dtype
         np.testing.assert_array_equal(p1, p2)
@@ -42,8 +42,8 @@ def test_round_trip_keeps_weights_predictions_and_metadata(tmp_path):
     assert again.metrics == {"test_accuracy": 0.5}
     assert again.epochs_done == 1
     assert type(again.optimizer).__name__ == "Adam" and again.optimizer.t == model.optimizer.t
-    header = io.read_header(path)
-    assert header["format"] == "digitnet-model" and header["version"] == io.VERSION
+    header = modelfile.read_header(path)
+    assert header["format"] == "digitnet-model" and header["version"] == modelfile.VERSION
     assert not list(tmp_path.glob(".tmp-*")), "temporary file left behind"
 
 
@@ -56,7 +56,7 @@ def test_resume_from_checkpoint_is_bit_for_bit(tmp_path):
     first = make()
     first.fit(x, y, epochs=2, batch_size=16, verbose=False, callbacks=[
         ModelCheckpoint(tmp_path / "ckpt.npz", save_best_only=False)])
-    resumed = io.load(tmp_path / "ckpt.npz").to_tier(straight.tier)
+    resumed = Sequential.load(tmp_path / "ckpt.npz").to_tier(straight.tier)
     assert resumed.epochs_done == 2
     hist = resumed.fit(x, y, epochs=4, batch_size=16, verbose=False)
     assert hist.history["epoch"] == [3, 4]
@@ -67,23 +67,23 @@ def test_resume_from_checkpoint_is_bit_for_bit(tmp_path):
 def test_not_a_model_file(tmp_path):
     bad = tmp_path / "notes.npz"
     bad.write_text("hello")
-    with pytest.raises(io.ModelFileError, match="not a digitnet model file"):
-        io.load(bad)
+    with pytest.raises(modelfile.ModelFileError, match="not a digitnet model file"):
+        Sequential.load(bad)
     plain = tmp_path / "plain.npz"
     np.savez(plain, a=np.zeros(3))
-    with pytest.raises(io.ModelFileError, match="no __header__"):
-        io.load(plain)
+    with pytest.raises(modelfile.ModelFileError, match="no __header__"):
+        Sequential.load(plain)
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        io.load(tmp_path / "missing.npz")
+        Sequential.load(tmp_path / "missing.npz")
 
 
 def test_truncated_file(tmp_path):
-    path = io.save(make(), tmp_path / "m.npz")
+    path = modelfile.save(make(), tmp_path / "m.npz")
     raw = open(path, "rb").read()
     cut = tmp_path / "cut.npz"
     cut.write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(io.ModelFileError):
-        io.load(cut)
+    with pytest.raises(modelfile.ModelFileError):
+        Sequential.load(cut)
 
 
 def _rewrite_header(path, out, change):
@@ -96,26 +96,26 @@ def _rewrite_header(path, out, change):
 
 
 def test_newer_format_and_foreign_format(tmp_path):
-    path = io.save(make(), tmp_path / "m.npz")
-    _rewrite_header(path, tmp_path / "new.npz", lambda h: h.update(version=io.VERSION + 1))
-    with pytest.raises(io.ModelFileError, match="newer digitnet"):
-        io.load(tmp_path / "new.npz")
+    path = modelfile.save(make(), tmp_path / "m.npz")
+    _rewrite_header(path, tmp_path / "new.npz", lambda h: h.update(version=modelfile.VERSION + 1))
+    with pytest.raises(modelfile.ModelFileError, match="newer digitnet"):
+        Sequential.load(tmp_path / "new.npz")
     _rewrite_header(path, tmp_path / "other.npz", lambda h: h.update(format="keras"))
-    with pytest.raises(io.ModelFileError, match="'keras' is not 'digitnet-model'"):
-        io.load(tmp_path / "other.npz")
+    with pytest.raises(modelfile.ModelFileError, match="'keras' is not 'digitnet-model'"):
+        Sequential.load(tmp_path / "other.npz")
 
 
 def test_missing_weights_are_reported(tmp_path):
-    path = io.save(make(), tmp_path / "m.npz")
+    path = modelfile.save(make(), tmp_path / "m.npz")
     with np.load(path, allow_pickle=False) as f:
         arrays = {k: f[k] for k in f.files if k != "param/1.weight"}
     np.savez(tmp_path / "partial.npz", **arrays)
-    with pytest.raises(io.ModelFileError, match="missing array 'param/1.weight'"):
-        io.load(tmp_path / "partial.npz")
+    with pytest.raises(modelfile.ModelFileError, match="missing array 'param/1.weight'"):
+        Sequential.load(tmp_path / "partial.npz")
 
 
 def test_file_holds_no_pickled_objects(tmp_path):
-    path = io.save(make(), tmp_path / "m.npz")
+    path = modelfile.save(make(), tmp_path / "m.npz")
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
     assert "__header__.npy" in names
