@@ -49,6 +49,7 @@ TRAIN_OPTIONS = [  # (id, extra args, fragment)
     ("loss-unknown", ["--loss", "hinge"], "--loss must be one of"),
     ("seed-negative", ["--seed", "-1"], "--seed must be an integer in 0.."),
     ("patience-0", ["--patience", "0"], "--patience must be a positive integer"),
+    ("patience-without-validation", ["--patience", "2", "--validation", "0"], "needs validation images"),
     ("model-unknown", ["--model", "resnet"], "--model 'resnet' is not a model"),
     ("augment-bad", ["--augment", "spin=3"], "unknown augmentation 'spin'"),
     ("dataset-unknown", ["--dataset", "kmnist"], "unknown dataset 'kmnist'"),
