@@ -44,8 +44,7 @@ def tiny_models() -> list[AppModel]:
     """An MLP 784-128-10 and, where the conv layers exist, a LeNet-like CNN; untrained (speed is the same)."""
     models = [AppModel("mlp-128", Sequential([Flatten(), Dense(128), ReLU(), Dense(10)], input_shape=(1, 28, 28)))]
     try:
-        from digitnet.nn.layers.conv import Conv2D
-        from digitnet.nn.layers.pool import MaxPool2D
+        from digitnet.nn import Conv2D, MaxPool2D
     except ImportError:
         return models
     cnn = Sequential([Conv2D(1, 6, 5, padding=2), ReLU(), MaxPool2D(2), Conv2D(6, 16, 5), ReLU(), MaxPool2D(2),

@@ -46,10 +46,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(ARGS.th
 
 import numpy as np  # noqa: E402  (after the thread settings)
 
-from digitnet.nn.layers.activations import ReLU  # noqa: E402
-from digitnet.nn.layers.conv import Conv2D  # noqa: E402
-from digitnet.nn.layers.norm import BatchNorm2D  # noqa: E402
-from digitnet.nn.layers.pool import MaxPool2D  # noqa: E402
+from digitnet.nn import BatchNorm2D, Conv2D, MaxPool2D, ReLU  # noqa: E402  (the fast tier)
 
 try:
     import torch

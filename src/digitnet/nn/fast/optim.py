@@ -55,22 +55,21 @@ class Momentum(_WorkArrays, reference.Momentum):
         v *= self.momentum
         v += g
         work = self._work(name, param)
-        self._direction_into(g, v, work)
-        work *= self.lr
+        backend.xp().multiply(v, self.lr, out=work)
         param -= work
-
-    def _direction_into(self, g, v, work):
-        """work <- the step direction: v."""
-        backend.xp().copyto(work, v)
 
 
 class Nesterov(_WorkArrays, reference.Nesterov):
-    _update = Momentum._update
-
-    def _direction_into(self, g, v, work):
-        """work <- the step direction: g + mu * v."""
-        backend.xp().multiply(v, self.momentum, out=work)
+    def _update(self, name, param, g):
+        xp = backend.xp()
+        v = self._slot("velocity", name, param)
+        v *= self.momentum
+        v += g
+        work = self._work(name, param)
+        xp.multiply(v, self.momentum, out=work)  # the direction g + mu * v
         work += g
+        work *= self.lr
+        param -= work
 
 
 class Adagrad(_WorkArrays, reference.Adagrad):
