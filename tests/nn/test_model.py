@@ -130,3 +130,34 @@ def test_backward_without_input_grad_gives_the_same_parameter_grads(rng):
     for a, (_, _, b) in zip(full, model.parameters()):
         np.testing.assert_array_equal(a, b)
     assert dx.shape == x.shape and model.layers[1].needs_input_grad  # flag restored
+
+
+def test_layers_get_the_rng_and_probability_flag_through_the_contract():
+    """Generic code asks the contract, not the class: any layer gets the fit's generator, and any layer
+    saying outputs_probabilities is normalised (not softmaxed) by predict_proba."""
+    from digitnet.nn.layers.base import Layer
+
+    class Noisy(Layer):  # a custom layer that draws random numbers in training
+        def forward(self, x, training=False):
+            self.drawn = self.rng.random() if training else None
+            return x
+
+        def backward(self, dy):
+            return dy
+
+    class Halves(Layer):  # a custom probability output
+        outputs_probabilities = True
+
+        def forward(self, x, training=False):
+            return np.full((x.shape[0], 2), 0.25)
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((8, 3)), rng.integers(0, 2, 8)
+    noisy = Noisy()
+    model = Sequential([Dense(2), noisy], input_shape=(3,))
+    model.compile(SGD(lr=0.1))
+    generator = np.random.default_rng(7)
+    model.fit(x, y, epochs=1, batch_size=8, rng=generator, verbose=False)
+    assert noisy.rng is generator and noisy.drawn is not None
+    probs = Sequential([Dense(2), Halves()], input_shape=(3,)).predict_proba(x)
+    np.testing.assert_allclose(probs, 0.5)

@@ -120,12 +120,15 @@ class Conv2D(Layer):
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"Conv2D expected input (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
 
+    def connection_mask(self, dtype):
+        """(O, I, 1, 1) ones where an input map feeds an output map, else zeros; 1 without a table."""
+        if self.connections is None:
+            return 1
+        return np.asarray(self.connections, dtype=dtype)[:, :, None, None]
+
     def masked_weight(self):
         """The weight with unconnected (output, input) map pairs zeroed."""
-        weight = self.params["weight"]
-        if self.connections is None:
-            return weight
-        return weight * np.asarray(self.connections, dtype=weight.dtype)[:, :, None, None]
+        return self.params["weight"] * self.connection_mask(self.params["weight"].dtype)
 
     # --- computation ----------------------------------------------------
     def forward(self, x, training=False):
@@ -145,7 +148,7 @@ class Conv2D(Layer):
         _, ho, wo = dy.shape[1:]
         dy_rows = dy.transpose(0, 2, 3, 1).reshape(n * ho * wo, self.out_channels)
         d_weight = (dy_rows.T @ self._cols).reshape(self.params["weight"].shape)
-        self.grads["weight"] = self._mask_grad(d_weight)
+        self.grads["weight"] = d_weight * self.connection_mask(d_weight.dtype)
         if self.use_bias:
             self.grads["bias"] = dy_rows.sum(axis=0)
         if not self.needs_input_grad:
@@ -154,11 +157,6 @@ class Conv2D(Layer):
         dxpad = col2im(dcols, self._xpad_shape, *self.kernel_size, *self.stride, ho, wo)
         (pt, _), (pl, _) = self.pads
         return dxpad[:, :, pt:pt + h, pl:pl + w]
-
-    def _mask_grad(self, d_weight):
-        if self.connections is None:
-            return d_weight
-        return d_weight * np.asarray(self.connections, dtype=d_weight.dtype)[:, :, None, None]
 
     # --- description ----------------------------------------------------
     def get_config(self):

@@ -107,7 +107,7 @@ class Conv2D(reference.Conv2D):
 
     def backward(self, dy):
         dx, d_weight, d_bias = conv2d_backward_naive(self._x, self.masked_weight(), dy, self.stride, self.pads)
-        self.grads["weight"] = self._mask_grad(d_weight)
+        self.grads["weight"] = d_weight * self.connection_mask(d_weight.dtype)
         if self.use_bias:
             self.grads["bias"] = d_bias
         return dx if self.needs_input_grad else None
