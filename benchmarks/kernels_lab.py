@@ -706,6 +706,42 @@ def maxpool_backward(rounds):
                 lambda: maxpool_backward_onehot(pool, dy, True), rounds)
 
 
+# --- Adam as one numexpr pass (a compiled accelerator: measured only, not a dependency) -----------------
+@experiment
+def adam_numexpr(rounds):
+    """Blocked NumPy Adam (fast tier) against numexpr evaluating m, v and p in three fused expressions."""
+    try:
+        import numexpr as ne
+    except ImportError:
+        print("  numexpr is not installed (pip install numexpr to run this one)")
+        return
+
+    rng = np.random.default_rng(0)
+    ne.set_num_threads(ARGS.threads)
+    lr, b1, b2, eps, t = 1e-3, 0.9, 0.999, 1e-8, 10
+    step, sq_scale = lr / (1.0 - b1 ** t), (1.0 - b2 ** t) ** 0.5
+    t0 = time.perf_counter()
+    a = np.ones(10, np.float32)
+    ne.evaluate("a * 2", out=np.empty_like(a))
+    print(f"  numexpr {ne.__version__}: first evaluate {1e3 * (time.perf_counter() - t0):.2f} ms (compiles nothing ahead)")
+    for shape in ((784, 800), (3136, 256)):
+        arrays = [rng.standard_normal(shape, dtype=np.float32) for _ in range(2)]
+        states = [[a.copy() for a in arrays] + [np.zeros(shape, np.float32), np.zeros(shape, np.float32)]
+                  for _ in range(2)]
+        work = np.empty(1 << 15, np.float32)
+        c1, c2 = np.float32(1.0 - b1), np.float32(1.0 - b2)
+        fb2, s, e = np.float32(b2), np.float32(step * sq_scale), np.float32(eps * sq_scale)
+
+        def numexpr_step(p, g, m, v):
+            names = {"p": p, "g": g, "m": m, "v": v, "c1": c1, "c2": c2, "fb2": fb2, "s": s, "e": e}
+            ne.evaluate("m + c1 * (g - m)", local_dict=names, out=m)
+            ne.evaluate("v * fb2 + c2 * g * g", local_dict=names, out=v)
+            ne.evaluate("p - s * m / (sqrt(v) + e)", local_dict=names, out=p)
+
+        compare(f"Adam {shape}: NumPy blocks | numexpr", lambda: adam_blocked(*states[0], work),
+                lambda: numexpr_step(*states[1]), rounds, check=lambda a, b: _max_diff(states[0], states[1]))
+
+
 def main() -> int:
     print(f"clock={ARGS.clock} threads={ARGS.threads} OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
           f"load={os.getloadavg()[0]:.1f}")

@@ -7,7 +7,7 @@ float32; Conv2D: forward W2 @ cols, weight gradient cols @ dY.T, input gradient 
 product or W2.T @ dY, none for the first layer; Dense: x @ W, x.T @ dy, dy @ W.T), times them alone
 with NumPy's BLAS on random matrices of the same shapes and orientations (best of ``--rounds``),
 and prints them next to the whole step of digitnet and of PyTorch (both from
-benchmarks/train_throughput.py's workers, each in its own process).
+digitnet.bench_throughput's workers, each in its own process).
 
     ceiling = torch step / products
 
@@ -47,7 +47,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(ARGS.th
 import numpy as np  # noqa: E402  (after the thread settings)
 
 from digitnet import zoo  # noqa: E402
-from digitnet.bench import benchmark_environment, blas_kernels  # noqa: E402
+from digitnet.bench import blas_kernels  # noqa: E402
 
 BATCH = 64
 
@@ -103,12 +103,13 @@ def time_products(products, rounds) -> float:
 
 
 def step_ms(side, name) -> float:
-    """ms per training step of one side, from train_throughput.py's worker in its own process."""
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_throughput.py")
-    argv = [sys.executable, script, "--side", side, "--models", name, "--batches", str(ARGS.batches),
-            "--threads", str(ARGS.threads), "--latency-calls", "3"]
+    """ms per training step of one side, from digitnet.bench_throughput's worker in its own process."""
+    from digitnet.bench_throughput import child_environment
+
+    argv = [sys.executable, "-m", "digitnet.bench_throughput", "--side", side, "--models", name,
+            "--batches", str(ARGS.batches), "--threads", str(ARGS.threads), "--latency-calls", "3"]
     out = subprocess.run(argv, check=True, capture_output=True, text=True,
-                         env=benchmark_environment(ARGS.threads)).stdout
+                         env=child_environment(ARGS.threads)).stdout
     key = "samples_per_cpu_s" if ARGS.clock == "cpu" else "samples_per_s"
     return 1e3 * BATCH / json.loads(out.strip().splitlines()[-1])[key]
 
