@@ -160,3 +160,10 @@ def test_time_tiers_times_every_tier_on_the_same_batch():
     assert rows[2]["times_fast"] == 1.0
     lines = report.tiers_table({"tiers": rows})
     assert len(lines) == 5 and "loops" in lines[2]
+
+
+@pytest.mark.parametrize("option, value", [("--numpy-loop-epochs", "-1"), ("--loop-epochs", "-2"),
+                                           ("--tier-batch", "-1"), ("--tier-batch", "100000")])
+def test_compare_loops_rejects_bad_counts_but_zero_skips(option, value, capsys):
+    assert main(["compare", "loops", option, value]) != 0
+    assert option.lstrip("-") in capsys.readouterr().err

@@ -28,8 +28,15 @@ COMMANDS = ["train", "evaluate", "predict", "view", "plot", "info", "robustness"
             "export"]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors: ``digitnet train: error: ... (see 'digitnet train --help')``."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="digitnet",
         description="Neural networks from scratch in NumPy for handwritten digits.",
         epilog="Run 'digitnet COMMAND --help' for a command's options and examples.",

@@ -49,6 +49,7 @@ TRAIN_OPTIONS = [  # (id, extra args, fragment)
     ("loss-unknown", ["--loss", "hinge"], "--loss must be one of"),
     ("seed-negative", ["--seed", "-1"], "--seed must be an integer in 0.."),
     ("patience-0", ["--patience", "0"], "--patience must be a positive integer"),
+    ("patience-without-validation", ["--patience", "2", "--validation", "0"], "needs validation images"),
     ("model-unknown", ["--model", "resnet"], "--model 'resnet' is not a model"),
     ("augment-bad", ["--augment", "spin=3"], "unknown augmentation 'spin'"),
     ("dataset-unknown", ["--dataset", "kmnist"], "unknown dataset 'kmnist'"),
@@ -265,3 +266,14 @@ def test_other_commands_validate_options(tmp_path, capsys, monkeypatch, argv, fr
     model = tiny_model(optimizer=False).save(tmp_path / "m.npz")
     argv = [model if a == "M" else a for a in argv]
     assert fragment in cli_error(capsys, argv)
+
+
+@pytest.mark.parametrize("argv", [["train", "--epochs", "abc"], ["train", "--dtype", "float16"], ["nope"],
+                                  ["train", "--lr"], ["predict"], ["draw", "--port", "http"]],
+                         ids=["int-text", "bad-choice", "no-command", "missing-value", "missing-arg", "port-text"])
+def test_usage_errors_are_one_line(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    line = one_line(capsys.readouterr().err)
+    assert ": error: " in line and "--help" in line

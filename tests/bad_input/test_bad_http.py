@@ -177,31 +177,27 @@ def test_bad_requests_get_one_line_json_errors(live, capfd, raw, status, fragmen
 
 
 def test_slow_client_is_cut_off_by_the_total_time_limit(live, capfd):
-    """One byte every 0.3 s never trips the silence limit; the total limit (3 s) ends it."""
-    start = time.monotonic()
+    """One byte every 0.3 s never trips the silence limit (0.5 s); the total limit (3 s) ends it with 408."""
     body = json.dumps({"pixels": [[0] * 28] * 28}).encode()
+    start, answer = time.monotonic(), b""
     with socket.create_connection(("127.0.0.1", live.port), timeout=10) as sock:
-        sock.sendall(post("/api/predict", b"")[:-0 or None].split(b"\r\n\r\n")[0].replace(
-            b"Content-Length: 0", f"Content-Length: {len(body)}".encode()) + b"\r\n\r\n")
-        answer = b""
+        sock.sendall(post("/api/predict", b"", {"Content-Length": str(len(body))}))
         for byte in body:
             try:
                 sock.sendall(bytes([byte]))
             except OSError:
                 break
             time.sleep(0.3)
-            if time.monotonic() - start > 8:
-                break
             sock.setblocking(False)
             try:
                 answer += sock.recv(65536)
             except (BlockingIOError, ConnectionResetError):
                 pass
             sock.setblocking(True)
-            if answer:
+            if answer or time.monotonic() - start > 8:
                 break
     assert time.monotonic() - start < 6
-    assert b"408" in answer.split(b"\r\n")[0], answer[:300]
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
     assert "Traceback" not in capfd.readouterr().err
 
 
@@ -225,14 +221,16 @@ def test_many_waiting_clients_do_not_block_others(live):
     assert live.server.request_queue_size == LIMITS.backlog
     idle = [socket.create_connection(("127.0.0.1", live.port), timeout=5) for _ in range(LIMITS.max_connections)]
     try:
-        time.sleep(0.2)
+        time.sleep(0.5)
         status, body, seconds = exchange(live.port, get(b"/api/models"))
         assert status == 503 and "too many connections" in body["error"] and seconds < 1
     finally:
         for s in idle:
             s.close()
-    time.sleep(0.3)
-    assert exchange(live.port, get(b"/api/models"))[0] == 200
+    deadline = time.monotonic() + 5  # the slots come back as the idle handlers see their sockets close
+    while exchange(live.port, get(b"/api/models"))[0] != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
 
 
 def test_cmyk_and_odd_modes_can_be_saved(tmp_path):

@@ -76,9 +76,11 @@ def _hidden(text):
 def run(args) -> int:
     from digitnet import studies
 
-    for name in ("train_size", "epochs", "batch_size", "seeds", "loop_epochs", "numpy_loop_epochs"):
+    for name in ("train_size", "epochs", "batch_size", "seeds"):
         if getattr(args, name, None) is not None:
             opt.positive_int(name.replace("_", "-"), getattr(args, name), high=10**7)
+    for name in ("loop_epochs", "numpy_loop_epochs", "tier_batch"):  # 0 skips those rows
+        opt.integer(name.replace("_", "-"), getattr(args, name), low=0, high=10**7 if "epochs" in name else 10**4)
     opt.integer("val-size", args.val_size, low=0)
     opt.integer("seed", args.seed, low=0, high=2**63 - 1)
     if args.lr is not None:

@@ -144,6 +144,8 @@ def validate(cfg) -> None:
         opt.positive_int("train-size", cfg["train_size"])
     if cfg["patience"] is not None:
         opt.positive_int("patience", cfg["patience"])
+        if validation == 0:
+            raise ValueError("--patience watches val_accuracy, so it needs validation images; --validation is 0")
     if cfg["augment"] is not None and not isinstance(cfg["augment"], str):
         raise ValueError(f"--augment must be text like 'shift=2,rotate=10', got {cfg['augment']!r}")
     if not isinstance(cfg["dataset"], str) or not cfg["dataset"]:
