@@ -39,7 +39,7 @@ MLP_SPECS = {  # name: (hidden sizes, activation, dropout)
     "mlp-100-100": ((100, 100), "relu", 0.0),
     "mlp-800-800": ((800, 800), "relu", 0.5),
 }
-NAMES = ("lenet5", "cnn") + tuple(MLP_SPECS)
+NAMES = ("lenet5", "cnn", "lenet-wide") + tuple(MLP_SPECS)
 
 _RECIPES = {  # CLI keys (see digitnet.commands.train). Test accuracy measured with each, seed 0, 5000 validation:
     "lenet5": {"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64, "schedule": "cosine",
@@ -107,12 +107,33 @@ def cnn(width=32, dropout=0.4, dense=256, seed=0, dtype="float32"):
     return Sequential(layers, input_shape=INPUT_SHAPE, dtype=dtype, seed=seed, name="cnn")
 
 
+def lenet_wide(c1=32, c2=64, dense=256, dropout=0.3, pad1=0, classes=10, seed=0, dtype="float32"):
+    """A wider LeNet without batch norm: conv c1@5x5 'same' -> pool 2 -> conv c2@5x5 -> pool 2 -> dense -> classes.
+
+    (N, 1, 28, 28) -> conv (c1, 28, 28) -> pool (c1, 14, 14) -> conv (c2, 10, 10) -> pool (c2, 5, 5)
+    -> Dense(dense) -> ReLU -> Dropout -> Dense(classes). ``classes=11`` adds a "not a digit" output
+    (index 10, see digitnet.rejection).
+    """
+    if int(classes) not in (10, 11):
+        raise ValueError(f"classes must be 10 (digits) or 11 (digits and 'not a digit'), got {classes!r}")
+    relu = lambda: activations.get("relu")  # noqa: E731
+    layers = [Conv2D(1, int(c1), 5, padding=int(pad1)), MaxPool2D(2), relu(),
+              Conv2D(int(c1), int(c2), 5), MaxPool2D(2), relu(),
+              Flatten(), Dense(int(dense), init="he_normal"), relu()]
+    if dropout:
+        layers.append(Dropout(float(dropout)))
+    layers.append(Dense(int(classes)))
+    return Sequential(layers, input_shape=INPUT_SHAPE, dtype=dtype, seed=seed, name="lenet-wide")
+
+
 def build(name: str, seed: int = 0, dtype: str = "float32", **options) -> Sequential:
     """The zoo model called ``name`` (see NAMES), built for (N, 1, 28, 28) inputs."""
     if name == "lenet5":
         return lenet5(seed=seed, dtype=dtype, **options)
     if name == "cnn":
         return cnn(seed=seed, dtype=dtype, **options)
+    if name == "lenet-wide":
+        return lenet_wide(seed=seed, dtype=dtype, **options)
     if name in MLP_SPECS:
         hidden, activation, dropout = MLP_SPECS[name]
         spec = {"hidden": hidden, "activation": activation, "dropout": dropout, **options}

@@ -22,7 +22,8 @@ EXAMPLES = """examples:
 DEFAULTS = {"model": "lenet5", "epochs": 8, "batch_size": 64, "optimizer": "adam", "lr": 1e-3, "schedule": "cosine",
             "weight_decay": 0.0, "loss": "cross_entropy", "label_smoothing": 0.0, "seed": 0, "dtype": "float32",
             "validation": 5000, "train_size": None, "augment": None, "patience": None, "hidden": [128],
-            "activation": "relu", "dropout": 0.0, "init": None, "dataset": "mnist", "out": None}
+            "activation": "relu", "dropout": 0.0, "init": None, "dataset": "mnist", "out": None,
+            "synthetic": 0, "negatives": 0}  # generator digits / "not a digit" images added (digitnet.handwriting)
 
 
 def register(sub):
@@ -91,7 +92,9 @@ def build_model(cfg):
     if cfg["model"] == "mlp":
         return zoo.mlp(cfg["hidden"], activation=cfg["activation"], dropout=cfg["dropout"],
                        init=cfg["init"], seed=cfg["seed"], dtype=cfg["dtype"])
-    return zoo.build(cfg["model"], seed=cfg["seed"], dtype=cfg["dtype"])
+    from digitnet.handwriting import model_options
+
+    return zoo.build(cfg["model"], seed=cfg["seed"], dtype=cfg["dtype"], **model_options(cfg))
 
 
 def make_schedule(cfg, steps_per_epoch):
@@ -135,6 +138,9 @@ def run(args) -> int:
     train_x, train_y = images[:len(images) - n_val], labels[:len(images) - n_val]
     if cfg["train_size"]:
         train_x, train_y = train_x[:cfg["train_size"]], train_y[:cfg["train_size"]]
+    from digitnet import handwriting
+
+    train_x, train_y = handwriting.training_images(train_x, train_y, cfg)
     model = build_model(cfg)
     model.preprocessing = dict(PREPROCESSING)
     x_train = model_inputs(train_x, model)
@@ -168,8 +174,10 @@ def run(args) -> int:
               callbacks=callbacks, augment=augment, verbose=not args.quiet)
 
     best = io.load(model_path)
+    if n_val:  # temperature and "not a digit" threshold, fitted on the validation split
+        handwriting.fit_after_training(best, images[len(images) - n_val:], labels[len(images) - n_val:], cfg)
     test_images, test_labels = load_split(args, "test")
-    result = best.evaluate(model_inputs(test_images, best), test_labels)
+    result = handwriting.test_scores(best, test_images, test_labels)
     seconds = time.perf_counter() - t_start
     best.metrics.update(test_accuracy=result["accuracy"], test_loss=result["loss"], wall_seconds=seconds)
     io.save(best, model_path)

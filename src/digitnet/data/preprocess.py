@@ -74,6 +74,11 @@ def _ink(image) -> np.ndarray | None:
     return np.clip((ink / peak - NOISE_FLOOR) / (1 - NOISE_FLOOR), 0.0, 1.0)
 
 
+def ink_map(image) -> np.ndarray | None:
+    """float64 (H, W) ink at the image's own size (steps 1-3 of ``to_mnist``), or None for a blank image."""
+    return _ink(image)
+
+
 def is_blank(image) -> bool:
     """True for an empty canvas: no stroke stands out from the background by MIN_CONTRAST or more."""
     return _ink(image) is None

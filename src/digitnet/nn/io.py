@@ -47,6 +47,8 @@ def save(model, path, include_optimizer: bool = True) -> str:
         "schedule": None if model.schedule is None else
         {"name": type(model.schedule).__name__, "config": model.schedule.get_config()},
         "optimizer": None,
+        "calibration": dict(getattr(model, "calibration", None) or {}),
+        "rejection": dict(getattr(model, "rejection", None) or {}),
         "state": {"epochs_done": model.epochs_done, "rng": model.rng.bit_generator.state},
     }
     arrays = {f"param/{name}": backend.to_numpy(p) for name, p, _ in model.parameters()}
@@ -96,6 +98,8 @@ def load(path, compile: bool = True):
     model.preprocessing = header.get("preprocessing") or {}
     model.training_config = header.get("training") or {}
     model.metrics = header.get("metrics") or {}
+    model.calibration = header.get("calibration") or {}   # optional (absent in older files): see HELPERS.md
+    model.rejection = header.get("rejection") or {}
     state = header.get("state") or {}
     model.epochs_done = int(state.get("epochs_done", 0))
     if state.get("rng"):
