@@ -60,7 +60,13 @@ def check_digit_model(model) -> None:
     if int(np.prod(shape)) != 28 * 28:
         raise ValueError(f"a digit model takes 28x28 images, this one takes inputs of shape {shape}")
     calibration.check(getattr(model, "calibration", None) or {})
-    rejection.check(getattr(model, "rejection", None) or {}, output_count(model))
+    rules = rejection.check(getattr(model, "rejection", None) or {})
+    expected = 11 if rules.get("reject_class") == 10 else 10
+    if output_count(model) != expected:
+        shape = model.layers[-1].output_shape if model.layers else None
+        raise ValueError(f"a digit model has {expected} outputs"
+                         f"{' (10 digits and not a digit)' if expected == 11 else ' (the digits 0-9)'}; "
+                         f"this one has output shape {shape}")
 
 
 def load_model(path, compile: bool = False):
