@@ -19,7 +19,7 @@ import sys
 
 from digitnet import __version__
 
-COMMANDS = ["train", "evaluate", "predict", "view", "plot", "info", "robustness", "compare", "bench", "draw"]
+COMMANDS = ["train", "evaluate", "predict", "view", "plot", "info", "robustness", "compare", "bench", "draw", "synth"]
 
 
 def build_parser() -> argparse.ArgumentParser:
