@@ -7,6 +7,8 @@
                                      TRAIN styles (digitnet.data.synth, split="train") to MNIST's
                                      training images (N, 28, 28) uint8
     model_options(cfg)               {"classes": 11} when negatives are trained, else {}
+    preprocessing(spec, cfg)         the model file's input spec, with "centre": "mass" when cfg["centre"]
+                                     asks (inputs re-centred by their centre of mass, see data.inputs)
     fit_after_training(model, ...)   temperature on the validation digits (digitnet.calibration) and the
                                      rejection rule with its threshold (digitnet.rejection), stored in
                                      model.calibration and model.rejection before the final save
@@ -58,6 +60,16 @@ def model_options(cfg: dict) -> dict:
     return {"classes": 11} if cfg.get("negatives") else {}
 
 
+def preprocessing(spec: dict, cfg: dict) -> dict:
+    """``spec`` with cfg["centre"] ("none" or "mass") recorded when it is not "none"."""
+    from digitnet.data.inputs import CENTRES
+
+    centre = cfg.get("centre") or "none"
+    if centre not in CENTRES:
+        raise ValueError(f"centre must be one of {', '.join(CENTRES)}, got {centre!r}")
+    return {**spec, "centre": centre} if centre != "none" else dict(spec)
+
+
 def training_images(x, y, cfg: dict):
     """MNIST training images (N, 28, 28) uint8 and labels with cfg's generator digits and negatives appended."""
     n_syn, n_neg, seed = int(cfg.get("synthetic") or 0), int(cfg.get("negatives") or 0), int(cfg.get("seed") or 0)
@@ -87,11 +99,12 @@ def fit_after_training(model, val_images, val_labels, cfg: dict | None = None, t
     from digitnet.recognizer import Recognizer, output_count
 
     cfg = cfg or {}
-    model.calibration, model.rejection = {}, {}
-    plain = Recognizer(model)
+    method = "reject_class" if output_count(model) == 11 else "max_softmax"
+    model.calibration = {}
+    model.rejection = {"method": method, "threshold": 1.0, **({"reject_class": 10} if method == "reject_class" else {})}
+    plain = Recognizer(model)   # T = 1, nothing rejected by score yet
     logits = plain.logits(val_images)
     model.calibration = calibration.fit(logits, np.asarray(val_labels))
-    method = "reject_class" if output_count(model) == 11 else "max_softmax"
     digits28 = [np.asarray(val_images)]
     if cfg.get("synthetic"):
         n = min(2000, int(cfg["synthetic"]))

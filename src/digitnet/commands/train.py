@@ -23,7 +23,7 @@ DEFAULTS = {"model": "lenet5", "epochs": 8, "batch_size": 64, "optimizer": "adam
             "weight_decay": 0.0, "loss": "cross_entropy", "label_smoothing": 0.0, "seed": 0, "dtype": "float32",
             "validation": 5000, "train_size": None, "augment": None, "patience": None, "hidden": [128],
             "activation": "relu", "dropout": 0.0, "init": None, "dataset": "mnist", "out": None,
-            "synthetic": 0, "negatives": 0}  # generator digits / "not a digit" images added (digitnet.handwriting)
+            "synthetic": 0, "negatives": 0, "centre": "none"}  # generator digits / "not a digit" images added (digitnet.handwriting)
 
 
 def register(sub):
@@ -142,7 +142,7 @@ def run(args) -> int:
 
     train_x, train_y = handwriting.training_images(train_x, train_y, cfg)
     model = build_model(cfg)
-    model.preprocessing = dict(PREPROCESSING)
+    model.preprocessing = handwriting.preprocessing(PREPROCESSING, cfg)
     x_train = model_inputs(train_x, model)
     val = (model_inputs(images[len(images) - n_val:], model), labels[len(images) - n_val:]) if n_val else None
 
