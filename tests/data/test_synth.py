@@ -127,3 +127,34 @@ def test_every_font_family_has_every_digit():
             for path in files:
                 for d in "0123456789":
                     assert fonts.glyph(path, d) is not None, (family.name, path, d)
+
+
+def test_ci_installs_every_font_package():
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
+    listed = script.split('SYNTH_PACKAGES="')[1].split('"')[0].split()
+    assert set(fonts.PACKAGES) | {"dataset-fashion-mnist"} == set(listed)
+
+
+def test_excluded_glyphs_are_never_drawn(monkeypatch):
+    need_fonts("heldout")
+    used = []
+    glyph = fonts.glyph
+    monkeypatch.setattr(fonts, "glyph", lambda path, char: used.append((path, char)) or glyph(path, char))
+    rng = np.random.default_rng(0)
+    names = {handwritten.font_glyph(rng, "0", "heldout")[0] for _ in range(40)}
+    assert names and "Breip" not in names
+    breip = {f for fam in fonts.FAMILIES if fam.name == "Breip" for f in fam.files()}
+    assert not any(path in breip and char == "0" for path, char in used)
+
+
+def test_stroke_curve_passes_through_its_points_at_the_asked_spacing():
+    from digitnet.data.synth import strokes
+
+    points = np.array([[0.0, 0.0], [10.0, 5.0], [20.0, 0.0], [25.0, 10.0]])
+    path = strokes.curve(points, spacing=0.5)
+    for p in points:
+        assert np.min(np.linalg.norm(path - p, axis=1)) < 1e-9
+    gaps = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    assert gaps.max() <= 0.6 and len(path) > 50

@@ -18,8 +18,9 @@ def register(sub):
 
     p = sub.add_parser("synth", help="write synthetic out-of-MNIST digits (and not-a-digit pictures)",
                        formatter_class=formatter, epilog=EXAMPLES,
-                       description="Write handwriting-style digits from fonts and pen strokes, as PNG files and "
-                                   "labels.csv (the format 'digitnet evaluate --images' reads).")
+                       description="Write handwriting-style digits from fonts and pen strokes (and, if asked,\n"
+                                   "not-a-digit pictures) as PNG files and labels.csv, the format\n"
+                                   "'digitnet evaluate --images' reads.")
     p.add_argument("out", help="folder to write (must not exist or be empty, unless --overwrite)")
     p.add_argument("--split", default="heldout", help="heldout (default) or train: which styles to draw")
     p.add_argument("--n", default="1000", help="number of digits (default 1000; labels balanced)")

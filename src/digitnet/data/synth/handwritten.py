@@ -40,10 +40,13 @@ def fill_range(size: int) -> tuple[float, float]:
 def font_glyph(rng: np.random.Generator, char: str, split: str):
     """(family name, uint8 mask) of ``char`` in a random installed font of ``split``; (None, None) if none.
 
-    A family is drawn uniformly, then one of its installed faces, so big families do not dominate."""
+    A family is drawn uniformly, then one of its installed faces, so big families do not dominate; pairs in
+    ``fonts.EXCLUDED`` are skipped."""
     found = [(f, files) for f, files in fonts.available(split)]
     rng.shuffle(found)
     for family, files in found:
+        if (family.name, char) in fonts.EXCLUDED:
+            continue
         mask = fonts.glyph(files[int(rng.integers(len(files)))], char)
         if mask is not None:
             return family.name, mask

@@ -3,7 +3,7 @@
 All images here are float ink coverage in [0, 1] (1 = full ink) until ``finish`` turns one into the uint8
 grayscale picture a user would give ``digitnet evaluate --images``:
 
-    picture = paper + shading - contrast * ink * opacity + noise     (dark on light, then maybe inverted)
+    picture = paper + shading + grain - contrast * ink * opacity + noise   (dark on light, maybe inverted)
 
 The ink is drawn on a canvas ``scale`` times larger than the picture and reduced with an antialiasing
 filter, so thin strokes keep grey edges at 16 px as well as at 300 px.
@@ -12,6 +12,7 @@ filter, so thin strokes keep grey edges at 16 px as well as at 300 px.
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image
@@ -84,19 +85,31 @@ def thicken(ink: np.ndarray, change: float) -> np.ndarray:
     return np.clip((blurred - level) / 0.2 + 0.5, 0.0, 1.0)
 
 
+@lru_cache(maxsize=256)
+def _hat_weights(n: int, cells: int) -> np.ndarray:
+    """float (n, cells): bilinear weights of n evenly spaced pixels on ``cells`` grid nodes (read-only)."""
+    w = np.maximum(0.0, 1 - np.abs(np.linspace(0, cells - 1, n)[:, None] - np.arange(cells)))
+    w.flags.writeable = False
+    return w
+
+
 def smooth_field(rng: np.random.Generator, shape, cells: int = 3) -> np.ndarray:
     """float32 (h, w) smooth random field in [-1, 1]: a cells x cells uniform grid, bilinearly enlarged
     (field = Wy @ grid @ Wx.T, W the hat-function weights of each pixel on the grid nodes)."""
     grid = rng.uniform(-1, 1, size=(cells, cells))
-    wy, wx = (np.maximum(0.0, 1 - np.abs(np.linspace(0, cells - 1, n)[:, None] - np.arange(cells)))
-              for n in shape)
-    return (wy @ grid @ wx.T).astype(np.float32)
+    return (_hat_weights(shape[0], cells) @ grid @ _hat_weights(shape[1], cells).T).astype(np.float32)
 
 
 def reduce(ink: np.ndarray, out_hw) -> np.ndarray:
-    """float32 (h, w): the canvas reduced to the picture's size with an antialiasing (Lanczos) filter."""
+    """float32 (h, w): the canvas reduced to the picture's size with an antialiasing filter (the mean of
+    each k x k block when the canvas is k times the picture, else Lanczos)."""
     image = Image.fromarray(ink.astype(np.float32))
-    if image.size != (out_hw[1], out_hw[0]):
+    k = ink.shape[0] // out_hw[0]
+    if image.size == (out_hw[1], out_hw[0]):
+        return np.clip(ink, 0.0, 1.0).astype(np.float32)
+    if k >= 1 and ink.shape == (out_hw[0] * k, out_hw[1] * k):
+        image = image.reduce(k)
+    else:
         image = image.resize((out_hw[1], out_hw[0]), Image.Resampling.LANCZOS)
     return np.clip(np.asarray(image), 0.0, 1.0)
 
@@ -104,18 +117,19 @@ def reduce(ink: np.ndarray, out_hw) -> np.ndarray:
 def finish(ink: np.ndarray, rng: np.random.Generator, out_hw, blur: float = 0.7, noise: float = 0.025,
            polarity: str | None = None, contrast=(0.4, 1.0)) -> np.ndarray:
     """uint8 (h, w) picture from canvas ink (H, W): blur up to ``blur`` picture px, paper tone, ink contrast
-    drawn in ``contrast`` (at most the paper's tone), shading, uneven ink, noise up to ``noise``,
-    light-on-dark with probability LIGHT_ON_DARK (or as ``polarity`` says: "dark-on-light" /
-    "light-on-dark"), JPEG with probability JPEG."""
-    scale = ink.shape[0] / out_hw[0]
-    if rng.random() < 0.6:
-        ink = ndimage.gaussian_filter(ink, rng.uniform(0.2, blur) * scale)
+    drawn in ``contrast`` (at most the paper's tone), shading, uneven ink, paper grain (half of the
+    pictures), noise up to ``noise``, light-on-dark with probability LIGHT_ON_DARK (or as ``polarity``
+    says: "dark-on-light" / "light-on-dark"), JPEG with probability JPEG."""
     ink = reduce(ink, out_hw)
+    if rng.random() < 0.6:
+        ink = ndimage.gaussian_filter(ink, rng.uniform(0.2, blur))
     opacity = rng.uniform(0.8, 1.0) * (1 - rng.uniform(0, 0.25) * (smooth_field(rng, out_hw) + 1) / 2)
     paper = rng.uniform(0.72, 1.0)
     contrast = rng.uniform(contrast[0], min(contrast[1], paper))
     shading = rng.uniform(0, 0.06) * smooth_field(rng, out_hw, cells=2)
     picture = paper + shading - contrast * ink * opacity
+    if rng.random() < 0.5:   # paper grain: noise blurred over about a pixel
+        picture = picture + ndimage.gaussian_filter(rng.normal(0, rng.uniform(0, 0.03), size=out_hw), 1.0)
     picture = picture + rng.normal(0, rng.uniform(0, noise), size=out_hw)
     dark = rng.random() < LIGHT_ON_DARK if polarity is None else polarity == "light-on-dark"
     if dark:

@@ -49,15 +49,15 @@ def curve(points: np.ndarray, spacing: float) -> np.ndarray:
     if len(p) == 1:
         return p.copy()
     padded = np.vstack([2 * p[0] - p[1], p, 2 * p[-1] - p[-2]])
-    pieces = []
-    for i in range(len(p) - 1):
-        p0, p1, p2, p3 = padded[i:i + 4]
-        steps = max(2, int(np.ceil(np.linalg.norm(p2 - p1) / spacing)) + 1)
-        t = np.linspace(0.0, 1.0, steps)[:, None]
-        q = 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
-                   + (3 * p1 - p0 - 3 * p2 + p3) * t ** 3)
-        pieces.append(q if i == 0 else q[1:])
-    return np.vstack(pieces)
+    p0, p1, p2, p3 = padded[:-3], padded[1:-2], padded[2:-1], padded[3:]
+    steps = np.maximum(2, np.ceil(np.linalg.norm(p2 - p1, axis=1) / spacing).astype(np.int64) + 1)
+    segment = np.repeat(np.arange(len(steps)), steps)
+    index = np.arange(len(segment)) - np.repeat(np.cumsum(steps) - steps, steps)
+    keep = (index > 0) | (segment == 0)          # a segment's first sample is the last one's end
+    segment, t = segment[keep], (index / (steps[segment] - 1))[keep][:, None]
+    p0, p1, p2, p3 = p0[segment], p1[segment], p2[segment], p3[segment]
+    return 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
+                  + (3 * p1 - p0 - 3 * p2 + p3) * t ** 3)
 
 
 def pressure(m: int, rng: np.random.Generator, variation: float) -> np.ndarray:
@@ -69,18 +69,37 @@ def pressure(m: int, rng: np.random.Generator, variation: float) -> np.ndarray:
     return wave * taper
 
 
+def outline(path: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """float (2m, 2): the polygon of a stroke of half-width ``radius`` (m,) along ``path`` (m, 2): the path
+    moved by +radius along its normals, then back along -radius."""
+    tangent = np.gradient(path, axis=0) if len(path) > 1 else np.array([[1.0, 0.0]])
+    tangent = tangent / np.maximum(np.linalg.norm(tangent, axis=1, keepdims=True), 1e-9)
+    normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1) * radius[:, None]
+    return np.vstack([path + normal, (path - normal)[::-1]])
+
+
+def tight_turns(path: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """Indices of samples where the path bends more sharply than the pen is wide (the inner side of the
+    outline folds over itself there): radius of curvature ds / dtheta < 1.5 * radius."""
+    if len(path) < 3:
+        return np.arange(0)
+    step = np.diff(path, axis=0)
+    heading = np.unwrap(np.arctan2(step[:, 1], step[:, 0]))
+    turn = np.abs(np.diff(heading))
+    length = 0.5 * (np.linalg.norm(step[1:], axis=1) + np.linalg.norm(step[:-1], axis=1))
+    return 1 + np.flatnonzero(length < 1.5 * radius[1:-1] * turn)
+
+
 def draw(canvas, strokes, width: float, rng: np.random.Generator, variation: float = 0.25,
-         ink: int = 255, chunk: int = 4) -> None:
-    """Draw each stroke (canvas px) with a pen of diameter ``width`` varying with pressure: pieces of
-    ``chunk`` samples as round-jointed lines of their mean width, with a disc at every piece's ends."""
+         ink: int = 255) -> None:
+    """Draw each stroke (canvas px) with a pen of diameter ``width`` varying with pressure: the stroke's
+    outline polygon, round caps (discs) at its ends, and discs where it turns tighter than the pen."""
     pen = ImageDraw.Draw(canvas)
     for points in strokes:
-        path = curve(points, spacing=max(0.5, width / 4))
-        diameter = np.maximum(width * pressure(len(path), rng, variation), 1.0)
-        for start in range(0, max(len(path) - 1, 1), chunk):
-            piece = path[start:start + chunk + 1]
-            w = float(diameter[start:start + chunk + 1].mean())
-            if len(piece) > 1:
-                pen.line([tuple(p) for p in piece], fill=ink, width=max(1, round(w)), joint="curve")
-            for x, y in (piece[0], piece[-1]):
-                pen.ellipse((x - w / 2, y - w / 2, x + w / 2, y + w / 2), fill=ink)
+        path = curve(points, spacing=max(0.5, width / 6))
+        radius = 0.5 * np.maximum(width * pressure(len(path), rng, variation), 1.0)
+        if len(path) > 1:
+            pen.polygon(outline(path, radius).ravel().tolist(), fill=ink)
+        for i in {0, len(path) - 1, *tight_turns(path, radius).tolist()}:
+            (x, y), r = path[i], radius[i]
+            pen.ellipse((x - r, y - r, x + r, y + r), fill=ink)
