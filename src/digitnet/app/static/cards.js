@@ -99,17 +99,19 @@ function makeCard(model, withSaliency) {
 }
 
 // answer: {probabilities, prediction, confidence, correct?}; options: checkSure (drawings: apply the
-// threshold), blank (nothing drawn), label (test set: the true digit, underlined).
+// threshold), blank (nothing drawn), label (test set: the true digit, underlined). answer.not_a_digit and
+// answer.reason come from the model's rejection rule (digitnet.Recognizer).
 function fillCard(card, answer, options = {}) {
-  const unsure = options.blank || answer.confidence < state.threshold;
+  const rejected = options.blank || answer.not_a_digit === true;
+  const unsure = rejected || answer.confidence < state.threshold;
   card.classList.toggle("unsure", !!options.checkSure && unsure);
   card.classList.toggle("wrong", answer.correct === false);
   card.classList.toggle("right", answer.correct === true);
   const guess = card.querySelector(".guess");
   const confidence = card.querySelector(".confidence");
-  if (options.checkSure && options.blank) {
+  if (options.checkSure && rejected) {
     guess.textContent = "?";
-    confidence.textContent = "not a digit";
+    confidence.textContent = answer.reason ? `not a digit (${answer.reason})` : "not a digit";
   } else if (options.checkSure && unsure) {
     guess.textContent = "?";
     confidence.textContent = `not sure — maybe ${answer.prediction} (${percent(answer.confidence)})`;
