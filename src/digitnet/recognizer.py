@@ -76,7 +76,8 @@ def load_model(path, compile: bool = False):
     if os.path.isdir(path):
         candidate = os.path.join(path, "model.npz")
         if not os.path.exists(candidate):
-            raise FileNotFoundError(f"{path} is a folder without model.npz (expected a run folder from 'digitnet train')")
+            raise FileNotFoundError(f"{path} is a folder without model.npz "
+                                    "(expected a run folder from 'digitnet train')")
         path = candidate
     return io.load(path, compile=compile)
 
@@ -166,13 +167,14 @@ class Recognizer:
         return self.answer(self.logits(images28), reasons)
 
     def verdicts(self, images28, raw_images=None) -> dict:
-        """Arrays for evaluation: {"logits", "proba" (N, 10), "score" (N,), "rejected" (N,) bool, "reason" [str|None]}."""
+        """Arrays for evaluation: {"logits", "proba" (N, 10), "score" (N,), "rejected" (N,), "reason" [str|None]}."""
         images28 = np.asarray(images28)
         sources = images28 if raw_images is None else raw_images
         reasons = [rejection.ink_reason(im, self.rejection) for im in sources]
         logits = self.logits(images28)
         results = self.answer(logits, reasons)
         proba = np.array([r.probabilities if r.probabilities is not None else [0.1] * 10 for r in results])
-        return {"logits": logits, "proba": proba, "score": np.array([np.nan if r.score is None else r.score for r in results]),
+        score = np.array([np.nan if r.score is None else r.score for r in results])
+        return {"logits": logits, "proba": proba, "score": score,
                 "rejected": np.array([r.not_a_digit for r in results], dtype=bool),
                 "reason": [r.reason for r in results]}

@@ -148,7 +148,8 @@ def print_calibration(rep):
     edges = rel["edges"]
     for b, n in enumerate(rel["count"]):
         if n:
-            print(f"  ({edges[b]:.3f}, {edges[b + 1]:.3f}]  {n:>6}  {rel['confidence'][b]:9.4f}  {rel['accuracy'][b]:8.4f}")
+            conf, acc = rel["confidence"][b], rel["accuracy"][b]
+            print(f"  ({edges[b]:.3f}, {edges[b + 1]:.3f}]  {n:>6}  {conf:9.4f}  {acc:8.4f}")
     print("\nselective accuracy (answer the most confident share first)")
     print("  answered  accuracy")
     for s in rep["selective_accuracy"]:
