@@ -45,6 +45,9 @@ def test_paths_pil_arrays_and_both_polarities_agree(model_file, tmp_path):
     assert answers[3].probabilities == pytest.approx(ref.probabilities, abs=1e-6)  # light on dark: same input
     assert len(ref.probabilities) == 10 and sum(ref.probabilities) == pytest.approx(1.0)
     assert rec.predict(str(path))[0].digit == ref.digit                          # a single item works too
+    rgb = np.stack([dark] * 3, axis=-1)
+    assert len(rec.predict(rgb)) == 1 and rec.predict(rgb)[0].digit == ref.digit
+    assert len(rec.predict(np.stack([dark, dark]))) == 2                          # a stack (N, H, W)
 
 
 def test_temperature_and_rejection_are_applied(model_file):

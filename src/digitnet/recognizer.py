@@ -110,8 +110,8 @@ class Recognizer:
         """(MNIST-style (N, 28, 28) float32, [ink reason or None per image], [blank per image])."""
         from digitnet.data.preprocess import is_blank, to_mnist
 
-        if isinstance(images, np.ndarray) and images.ndim == 2:
-            images = [images]
+        if isinstance(images, np.ndarray) and (images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4))):
+            images = [images]   # one picture (H, W) or (H, W, C); a 3-D stack (N, H, W) is N pictures
         elif isinstance(images, (str, os.PathLike)) or not hasattr(images, "__iter__"):
             images = [images]
         out, reasons, blanks = [], [], []
@@ -154,7 +154,9 @@ class Recognizer:
 
     # --- the entry points -----------------------------------------------------
     def predict(self, images) -> list[Prediction]:
-        """One Prediction per image: file paths, PIL images or arrays (H, W) / (H, W, C), any size and polarity."""
+        """One Prediction per image: file paths, PIL images or arrays (H, W) / (H, W, C), any size and polarity.
+
+        ``images`` is a list of those, a single one, or a stack (N, H, W) of grayscale pictures."""
         images28, reasons, blanks = self.prepare(images)
         if not len(images28):
             return []

@@ -34,9 +34,15 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-def load_image_folder(folder, raw: bool = False):
-    """(MNIST-style float images (N, 28, 28), labels (N,), kinds [str]) from FOLDER/labels.csv; with ``raw``
-    also the images as read (for the ink checks, which look at the image before scaling)."""
+def load_image_folder(folder):
+    """(MNIST-style float images (N, 28, 28), labels (N,)) from FOLDER/labels.csv (label -1: not a digit)."""
+    images, labels, _, _ = read_image_folder(folder, raw=False)
+    return images, labels
+
+
+def read_image_folder(folder, raw: bool = True):
+    """(MNIST-style float images (N, 28, 28), labels (N,), kinds [str], pictures as read (with ``raw``, else []))
+    from FOLDER/labels.csv; the pictures as read are for the ink checks, which look before scaling."""
     from digitnet.data.preprocess import load_image, to_mnist
 
     index = os.path.join(folder, "labels.csv")
@@ -60,8 +66,7 @@ def load_image_folder(folder, raw: bool = False):
             kinds.append(row.get("kind") or ("digit" if label >= 0 else "not a digit"))
     if not images:
         raise ValueError(f"{index} lists no images")
-    out = (np.stack(images), np.array(labels), kinds)
-    return out + (raws,) if raw else out
+    return np.stack(images), np.array(labels), kinds, raws
 
 
 def build_report(recognizer, images28, labels, kinds=None, raw_images=None, halves=False) -> dict:
@@ -105,7 +110,7 @@ def run(args) -> int:
 
     recognizer = Recognizer.load(args.model)
     if args.images:
-        images, labels, kinds, raws = load_image_folder(args.images, raw=True)
+        images, labels, kinds, raws = read_image_folder(args.images)
         rep = build_report(recognizer, images, labels, kinds, raws)
     else:
         images, labels = load_split(args, "test")
