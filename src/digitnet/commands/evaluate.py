@@ -90,7 +90,8 @@ def build_report(recognizer, images28, labels, kinds=None, raw_images=None, halv
     rejected = v["rejected"]
     rej = {"method": recognizer.rejection.get("method"), "threshold": recognizer.rejection.get("threshold"),
            "digits_rejected": float(rejected[digit].mean()), "digits_rejected_count": int(rejected[digit].sum()),
-           "accuracy_on_accepted": metrics.accuracy(y[~rejected[digit]], proba[~rejected[digit]].argmax(axis=1)),
+           "accuracy_on_accepted": metrics.accuracy(y[~rejected[digit]], proba[~rejected[digit]].argmax(axis=1))
+           if (~rejected[digit]).any() else None,
            "reasons": {}}
     for r in v["reason"]:
         if r:
@@ -163,8 +164,9 @@ def print_calibration(rep):
     if rej["method"] is None:
         print("\nrejection: this model never answers 'not a digit' (no rejection settings in the model file)")
         return
+    answered = "none answered" if rej["accuracy_on_accepted"] is None else f"{rej['accuracy_on_accepted']:.4f}"
     print(f"\nrejection ({rej['method']}, threshold {rej['threshold']}): {rej['digits_rejected_count']} digits "
-          f"rejected ({rej['digits_rejected']:.2%}); accuracy on the digits answered {rej['accuracy_on_accepted']:.4f}")
+          f"rejected ({rej['digits_rejected']:.2%}); accuracy on the digits answered {answered}")
     for kind, row in (rej.get("negatives") or {}).items():
         print(f"  not a digit, {kind:<14} {row['rejected']:7.2%} rejected of {row['n']}")
     if rej["reasons"]:
