@@ -15,7 +15,10 @@ def test_training_images_appends_digits_and_label_10_negatives():
     xx, yy = handwriting.training_images(x, y, cfg)
     assert xx.shape == (43, 28, 28) and xx.dtype == np.uint8
     assert (yy[5:25] < 10).all() and (yy[25:] == 10).all()
-    assert handwriting.model_options(cfg) == {"classes": 11} and handwriting.model_options({}) == {}
+    assert handwriting.model_options({**cfg, "model": "reader"}) == {"classes": 11}
+    assert handwriting.model_options({"model": "reader"}) == {"classes": 10} and handwriting.model_options({}) == {}
+    with pytest.raises(ValueError, match="negatives need a model"):
+        handwriting.model_options({"model": "cnn", "negatives": 10})
     assert handwriting.training_images(x, y, {})[0] is x
     with pytest.raises(ValueError, match="counts >= 0"):
         handwriting.training_images(x, y, {"synthetic": -1})

@@ -55,9 +55,17 @@ def synthetic_negatives(n: int, seed: int) -> np.ndarray:
     return np.concatenate(parts)[:int(n)]
 
 
+CLASS_OPTION_MODELS = ("reader", "reader-large", "lenet-wide", "lenet5")   # zoo builders taking ``classes``
+
+
 def model_options(cfg: dict) -> dict:
-    """Extra zoo.build options for cfg: an 11th output when "not a digit" images are trained."""
-    return {"classes": 11} if cfg.get("negatives") else {}
+    """Extra zoo.build options for cfg: an 11th output exactly when "not a digit" images are trained."""
+    if cfg.get("model") in CLASS_OPTION_MODELS:
+        return {"classes": 11 if cfg.get("negatives") else 10}
+    if cfg.get("negatives"):
+        raise ValueError(f"negatives need a model with a 'not a digit' output ({', '.join(CLASS_OPTION_MODELS)}), "
+                         f"got {cfg.get('model')!r}")
+    return {}
 
 
 def preprocessing(spec: dict, cfg: dict) -> dict:

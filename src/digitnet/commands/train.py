@@ -48,6 +48,9 @@ def register(sub):
     p.add_argument("--dropout", type=float, help="for --model mlp: dropout rate after each hidden layer")
     p.add_argument("--init", help="weight initialiser for --model mlp (he_normal, xavier_uniform, normal, ...)")
     p.add_argument("--augment", help="on-the-fly augmentation, e.g. shift=2,rotate=12,zoom=0.1,elastic=34:4")
+    p.add_argument("--synthetic", type=int, help="generator digits (train styles) added to the training set")
+    p.add_argument("--negatives", type=int, help="'not a digit' pictures added as class 10 (reader, lenet5, ...)")
+    p.add_argument("--centre", choices=["none", "mass"], help="re-centre inputs by their centre of mass")
     p.add_argument("--validation", type=float, help="validation images taken from the end of the training set: "
                                                     "a count, or a fraction < 1 (default 5000)")
     p.add_argument("--train-size", type=int, help="use only the first N training images (quick experiments)")
