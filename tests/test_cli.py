@@ -66,7 +66,8 @@ def test_plot_writes_pngs(trained_run, mnist_path, tmp_path, capsys):
     out = tmp_path / "plots"
     assert main(["plot", str(trained_run), "--out", str(out), "--data-dir", str(mnist_path)]) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["confusion.png", "learning_curves.png", "mistakes.png", "weights.png"]
+    assert names == ["confusion.png", "learning_curves.png", "mistakes.png", "reliability.png", "selective.png",
+                     "weights.png"]
 
 
 def test_robustness_small(trained_run, mnist_path, tmp_path, capsys):

@@ -5,6 +5,9 @@
     confusion_matrix  C[t, p] = number of samples of true class t predicted as p
     per_class         precision_c = C[c,c] / sum_t C[t,c], recall_c = C[c,c] / sum_p C[c,p],
                       F1_c = 2 P R / (P + R)   (0 where undefined)
+    reliability       per-bin confidence and accuracy (15 equal-width bins), the reliability diagram
+    expected_calibration_error   ECE = sum_b n_b/N |acc_b - conf_b|
+    selective_accuracy           accuracy vs share of inputs answered, most confident first
 """
 
 from __future__ import annotations
@@ -71,4 +74,63 @@ def report(y, proba, halves: bool = True) -> dict:
     if halves and y.size >= 2:
         h = y.size // 2
         out["halves"] = {"first": accuracy(y[:h], pred[:h]), "last": accuracy(y[h:], pred[h:]), "split_at": h}
+    return out
+
+
+# --- calibration and selective prediction -------------------------------------------------------------------
+def _bin_index(confidence: np.ndarray, bins: int) -> np.ndarray:
+    """Bin b holds confidences in (b/B, (b+1)/B]; a confidence of exactly 0 goes to bin 0."""
+    return np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
+
+
+def reliability(y, proba, bins: int = 15) -> dict:
+    """Reliability diagram data: per equal-width confidence bin, the count, mean confidence and accuracy.
+
+    confidence_i = max_c proba[i, c]; bin b covers (b/B, (b+1)/B]. Empty bins have count 0 and
+    confidence/accuracy None. ``ece`` is the expected calibration error of ``expected_calibration_error``.
+    """
+    if not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"bins must be a positive integer, got {bins!r}")
+    y, proba = np.asarray(y).astype(np.int64), np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 2 or proba.shape[0] != y.shape[0]:
+        raise ValueError(f"expected proba (N, C) for N={y.shape[0]} labels, got shape {proba.shape}")
+    confidence = proba.max(axis=1)
+    correct = (proba.argmax(axis=1) == y).astype(np.float64)
+    index = _bin_index(confidence, int(bins))
+    count = np.bincount(index, minlength=bins)
+    conf_sum = np.bincount(index, weights=confidence, minlength=bins)
+    acc_sum = np.bincount(index, weights=correct, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf, mean_acc = conf_sum / count, acc_sum / count
+    n = max(int(y.size), 1)
+    ece = float(np.sum(np.abs(acc_sum - conf_sum)) / n)
+    return {"bins": int(bins), "edges": np.linspace(0, 1, bins + 1).round(6).tolist(), "count": count.tolist(),
+            "confidence": [None if c == 0 else float(v) for c, v in zip(count, mean_conf)],
+            "accuracy": [None if c == 0 else float(v) for c, v in zip(count, mean_acc)], "ece": ece}
+
+
+def expected_calibration_error(y, proba, bins: int = 15) -> float:
+    """ECE = sum_b (n_b / N) |acc_b - conf_b| over B equal-width bins of the top probability (Guo et al. 2017)."""
+    return reliability(y, proba, bins)["ece"]
+
+
+def selective_accuracy(y, proba, score=None, coverages=(1.0, 0.99, 0.98, 0.95, 0.9, 0.8, 0.7, 0.5)) -> list[dict]:
+    """Accuracy on the share of inputs answered, answering the most confident first.
+
+    ``score``: higher = more doubtful (default 1 - max probability). For each coverage c the
+    ceil(c N) least doubtful samples are answered: [{"coverage", "answered", "accuracy", "threshold"}].
+    """
+    y, proba = np.asarray(y).astype(np.int64), np.asarray(proba, dtype=np.float64)
+    doubt = 1.0 - proba.max(axis=1) if score is None else np.asarray(score, dtype=np.float64)
+    order = np.argsort(doubt, kind="stable")
+    correct = (proba.argmax(axis=1) == y)[order]
+    cumulative = np.cumsum(correct)
+    out = []
+    for c in coverages:
+        if not 0 < c <= 1:
+            raise ValueError(f"coverages must be in (0, 1], got {c!r}")
+        k = min(max(int(np.ceil(c * y.size)), 1), y.size) if y.size else 0
+        out.append({"coverage": float(c), "answered": int(k),
+                    "accuracy": float(cumulative[k - 1] / k) if k else float("nan"),
+                    "threshold": float(doubt[order[k - 1]]) if k else float("nan")})
     return out

@@ -346,7 +346,7 @@ def test_a_rejected_drawing_says_not_a_digit_and_why(page):
     def reject_first(route):
         response = route.fetch()
         body = response.json()
-        body["models"][0].update(rejected=True, reason="too little ink", score=0.02)
+        body["models"][0].update(not_a_digit=True, reason="too little ink", score=0.02)
         route.fulfill(response=response, json=body)
 
     page.route("**/api/predict", reject_first)

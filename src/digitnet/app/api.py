@@ -2,7 +2,8 @@
 
     POST /api/predict            {"image": data URL} or {"pixels": 2-D array}, optional "threshold"
                                  -> {"models": [{"name", "probabilities", "prediction", "confidence",
-                                                  "unsure", "saliency"}], "input": 28x28, "blank", "threshold"}
+                                                  "unsure", "not_a_digit", "score", "reason", "saliency"}],
+                                     "input": 28x28, "blank", "threshold"}
     GET  /api/models             -> {"models": [...], "threshold", "save_dir", "testset": {...}}
     GET  /api/testset/N          -> {"index", "label", "image", "models": [{"name", "prediction", ...}]}
     GET  /api/testset/mistakes?model=NAME[&offset=K]  -> {"model", "indices", "count", "accuracy",
@@ -12,8 +13,10 @@
                                  (every layer's output: digitnet.app.insides)
 
 The drawing goes through the same preprocessing as ``digitnet predict``
-(``digitnet.data.preprocess.to_mnist``); a prediction is "unsure" when the drawing is blank or
-the top probability is below the threshold. Problems raise ``ApiError(status, message)``.
+(``digitnet.data.preprocess.to_mnist``) and the same rules as ``digitnet predict``
+(``digitnet.Recognizer``: temperature, "not a digit" with its reason when the model file has rejection
+settings); a prediction is "unsure" when the drawing is blank, not a digit, or the top probability
+is below the threshold. Problems raise ``ApiError(status, message)``.
 """
 
 from __future__ import annotations
@@ -136,15 +139,18 @@ class DrawingApp:
         if unknown:
             raise ApiError(400, f"unknown field(s) {sorted(unknown)}; expected 'image' or 'pixels', and 'threshold'")
         threshold = _check_threshold(body["threshold"]) if "threshold" in body else self.threshold
-        image28, blank = _preprocess(self._drawing(body))
+        drawing = self._drawing(body)
+        image28, blank = _preprocess(drawing)
         answers = []
         for model in self.models:
             probabilities, saliency = model.answer(image28)
+            verdict = model.recognize(drawing)
             top = int(probabilities.argmax())
             confidence = float(probabilities[top])
             answers.append({"name": model.name, "probabilities": np.round(probabilities, 4).tolist(),
                             "prediction": top, "confidence": confidence,
-                            "unsure": bool(blank or confidence < threshold),
+                            "unsure": bool(blank or verdict.not_a_digit or confidence < threshold),
+                            "not_a_digit": verdict.not_a_digit, "score": verdict.score, "reason": verdict.reason,
                             "saliency": images.round_significant(saliency)})
         return {"models": answers, "input": np.round(image28, 3).tolist(), "blank": blank, "threshold": threshold}
 

@@ -3,6 +3,7 @@
     find_model_files(["runs/mlp", "cnn.npz"])   -> [("mlp", "runs/mlp/model.npz"), ("cnn", "cnn.npz")]
     AppModel.load(name, path)                   -> an AppModel
     app_model.answer(image28)                   -> probabilities (10,), saliency (28, 28)
+    app_model.recognize(drawing)                -> digitnet.recognizer.Prediction (temperature, "not a digit")
 
 Saliency is the gradient of the top class's logit with respect to the input pixels,
 
@@ -58,9 +59,12 @@ class AppModel:
         if math.prod(shape) != IMAGE_SIDE * IMAGE_SIDE:
             raise ValueError(f"model {name!r} takes inputs of shape {shape}; the drawing app needs "
                              f"{IMAGE_SIDE}x{IMAGE_SIDE} = {IMAGE_SIDE * IMAGE_SIDE} pixel inputs")
-        n_out = model.layers[-1].output_shape if model.layers else None
-        if n_out != (10,):
-            raise ValueError(f"model {name!r} has output shape {n_out}; the drawing app needs 10 digit classes")
+        from digitnet.recognizer import Recognizer
+
+        try:
+            self.recognizer = Recognizer(model, path)
+        except ValueError as exc:
+            raise ValueError(f"model {name!r}: {exc}; the drawing app needs a digit model") from None
         self.name = name
         self.model = model
         self.path = None if path is None else str(path)
@@ -77,25 +81,31 @@ class AppModel:
         return model_inputs(images, self.model)
 
     def answer(self, image28: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(probabilities (10,), saliency (28, 28)) for one image (28, 28) in [0, 1]."""
+        """(probabilities (10,), saliency (28, 28)) for one image (28, 28) in [0, 1] (temperature-calibrated)."""
         x = self.inputs(image28[None])
         with self.lock:
-            probabilities = self.model.predict_proba(x)[0]
             logits = self.model.forward(backend.to_device(x, self.model.dtype), training=False)
-            top = int(backend.to_numpy(logits)[0].argmax())
+            probabilities = self.recognizer.probabilities_from_logits(backend.to_numpy(logits))[0]
+            top = int(probabilities.argmax())
             seed = backend.xp().zeros_like(logits)
             seed[0, top] = 1
             dx = self.model.backward(seed)
         return probabilities, backend.to_numpy(dx).reshape(IMAGE_SIDE, IMAGE_SIDE)
 
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """Class probabilities (N, 10) for images (N, 28, 28), uint8 or floats in [0, 1]."""
+    def recognize(self, drawing):
+        """The Recognizer's answer for a raw drawing (PIL image or array): digit, probabilities, not-a-digit."""
         with self.lock:
-            return self.model.predict_proba(self.inputs(images))
+            return self.recognizer.predict([drawing])[0]
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Digit probabilities (N, 10) for images (N, 28, 28), uint8 or floats in [0, 1] (temperature-calibrated)."""
+        with self.lock:
+            return self.recognizer.probabilities_from_logits(self.recognizer.logits(images))
 
     def describe(self) -> dict:
         """JSON-able facts shown on the page."""
         m = self.model
         return {"name": self.name, "path": self.path, "input_shape": list(m.input_shape),
+                "temperature": self.recognizer.temperature, "rejection": self.recognizer.rejection.get("method"),
                 "parameters": m.n_params(), "layers": [type(layer).__name__ for layer in m.layers],
                 "metrics": m.metrics}

@@ -13,7 +13,7 @@ EXAMPLES = """examples:
   digitnet plot runs/mlp-a runs/mlp-b --out compare/         # learning curves of several runs on one figure
   digitnet plot runs/cnn-x --only curves
 """
-FIGURES = ("curves", "confusion", "mistakes", "weights")
+FIGURES = ("curves", "confusion", "mistakes", "weights", "reliability")
 
 
 def register(sub):
@@ -38,7 +38,7 @@ def run(args) -> int:
     if "curves" in wanted:
         written.append(plots.learning_curves(args.runs, os.path.join(out, "learning_curves.png")))
     per_model = [f for f in wanted if f != "curves"]
-    test = load_split(args, "test") if {"confusion", "mistakes"} & set(per_model) else None
+    test = load_split(args, "test") if {"confusion", "mistakes", "reliability"} & set(per_model) else None
     for run_dir in args.runs if per_model else []:
         model = load_model(run_dir)
         name = plots.run_label(run_dir)
@@ -59,6 +59,10 @@ def run(args) -> int:
                 idx = np.array([m["index"] for m in worst], dtype=int)
                 written.append(plots.mistakes_grid(images[idx], labels[idx], pred[idx], proba[idx, pred[idx]],
                                                    prefix + "mistakes.png", model=name))
+        if "reliability" in wanted:
+            from digitnet.plots_calibration import reliability_figures
+
+            written += reliability_figures(model, test[0], test[1], prefix)
         if "weights" in wanted:
             written.append(plots.first_layer(model, prefix + "weights.png", name=name))
     for path in written:

@@ -3,6 +3,8 @@
 A spec is a plain dict, for example ``{"scale": 1/255, "layout": "image"}``::
 
     x = images * scale            (integer images only: float images are taken to be in [0, 1] already)
+    x = centre_by_mass(x)         (only with "centre": "mass": each image moved by whole pixels so its
+                                   centre of mass lands on the middle, as preprocess.to_mnist places it)
     x = (x - mean) / std          ("mean" and "std" are optional, default 0 and 1)
     layout "image" -> (N, 1, H, W)    layout "flat" -> (N, H*W)
 
@@ -17,6 +19,32 @@ import numpy as np
 
 LAYOUTS = ("image", "flat")
 DEFAULT_PREPROCESSING = {"scale": 1 / 255, "layout": "image"}  # uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1]
+
+
+CENTRES = ("none", "mass")
+
+
+def centre_by_mass(stack: np.ndarray) -> np.ndarray:
+    """(N, H, W) images translated by whole pixels (zero fill) so each centre of mass lands on (H/2, W/2).
+
+    offset = round((H/2, W/2) - (sum_r r I / sum I, sum_c c I / sum I)); blank images are left as they are.
+    Images sharing an offset are moved together by one slice copy (a loop over offsets, not images).
+    """
+    n, h, w = stack.shape
+    mass = stack.sum(axis=(1, 2))
+    safe = np.where(mass > 0, mass, 1.0)
+    com_r = (stack.sum(axis=2) @ np.arange(h, dtype=stack.dtype)) / safe
+    com_c = (stack.sum(axis=1) @ np.arange(w, dtype=stack.dtype)) / safe
+    dr = np.where(mass > 0, np.rint(h / 2 - com_r), 0).astype(np.int64).clip(-h, h)
+    dc = np.where(mass > 0, np.rint(w / 2 - com_c), 0).astype(np.int64).clip(-w, w)
+    out = stack.copy()
+    moved = (dr != 0) | (dc != 0)
+    for r, c in set(zip(dr[moved].tolist(), dc[moved].tolist())):   # a few distinct offsets, not N images
+        pick = np.flatnonzero(moved & (dr == r) & (dc == c))
+        out[pick] = 0
+        out[pick, max(r, 0):h + min(r, 0), max(c, 0):w + min(c, 0)] = \
+            stack[pick, max(-r, 0):h + min(-r, 0), max(-c, 0):w + min(-c, 0)]
+    return out
 
 
 def preprocessing_spec(layout: str = "image", scale: float = 1 / 255, mean: float = 0.0, std: float = 1.0) -> dict:
@@ -53,6 +81,11 @@ def apply_spec(images, spec: dict, dtype=np.float32) -> np.ndarray:
     x = images.astype(dtype)  # always a fresh array, safe to modify in place
     if images.dtype.kind in "ui":
         x *= spec.get("scale", 1 / 255)
+    centre = spec.get("centre", "none")
+    if centre not in CENTRES:
+        raise ValueError(f"spec centre must be one of {CENTRES}, got {centre!r}")
+    if centre == "mass":
+        x = centre_by_mass(x.reshape((images.shape[0], h, w))).reshape(x.shape)
     mean, std = spec.get("mean", 0.0), spec.get("std", 1.0)
     if mean != 0.0:
         x -= mean

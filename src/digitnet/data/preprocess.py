@@ -6,7 +6,8 @@ Steps of ``to_mnist``:
 2. polarity: if the border is mostly light (median > 0.5) the digit is dark on light; invert so ink is
    bright on black, as in MNIST;
 3. background removal: subtract the border's median, stretch so the brightest ink is 1, and fade the
-   faintest 10% (paper texture, JPEG noise) to 0;
+   faintest 10% (paper texture, JPEG noise) to 0; then drop specks: 8-connected blobs of ink smaller
+   than SPECK_SHARE of the biggest blob (isolated noise pixels would otherwise stretch the crop);
 4. crop to the ink's bounding box and scale it, keeping its aspect ratio, so the longer side is 20 px
    (Pillow, LANCZOS: an antialiasing filter, giving grey edges like MNIST's);
 5. paste into a 28x28 black field and translate by a whole number of pixels so the centre of mass
@@ -25,6 +26,7 @@ from scipy import ndimage
 BOX, FIELD, CENTRE = 20, 28, 14.0
 NOISE_FLOOR = 0.1      # ink below this fraction of the brightest stroke is background
 MIN_CONTRAST = 0.1     # an image whose ink is fainter than this (on a 0..1 scale) is blank
+SPECK_SHARE = 0.02     # ink blobs smaller than this share of the biggest blob's area are noise
 _LUMA = np.array([0.299, 0.587, 0.114])
 MAX_PIXELS = 25_000_000  # width x height an image file may declare (a 5000x5000 photo), checked before decoding
 
@@ -74,7 +76,24 @@ def _ink(image) -> np.ndarray | None:
     peak = ink.max()
     if peak < MIN_CONTRAST:
         return None
-    return np.clip((ink / peak - NOISE_FLOOR) / (1 - NOISE_FLOOR), 0.0, 1.0)
+    return _drop_specks(np.clip((ink / peak - NOISE_FLOOR) / (1 - NOISE_FLOOR), 0.0, 1.0))
+
+
+def _drop_specks(ink: np.ndarray) -> np.ndarray:
+    """``ink`` with 8-connected blobs smaller than SPECK_SHARE x the biggest blob's area set to 0."""
+    blobs, count = ndimage.label(ink > 0, structure=np.ones((3, 3), bool))
+    if count <= 1:
+        return ink
+    area = np.bincount(blobs.ravel())
+    area[0] = 0
+    keep = area >= SPECK_SHARE * area.max()
+    keep[0] = False
+    return np.where(keep[blobs], ink, 0.0)
+
+
+def ink_map(image) -> np.ndarray | None:
+    """float64 (H, W) ink at the image's own size (steps 1-3 of ``to_mnist``), or None for a blank image."""
+    return _ink(image)
 
 
 def is_blank(image) -> bool:

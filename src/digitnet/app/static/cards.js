@@ -46,10 +46,10 @@ function percent(p) {
 }
 
 // What a model's answer means for the page: {digit, text, kind: "sure"|"unsure"|"rejected"|"blank"}.
-// A response may carry "rejected": true and a "reason" (the recognizer's "not a digit" state).
+// A response may carry "not_a_digit": true and a "reason" (the recognizer's "not a digit" state).
 function verdictOf(answer, blank) {
   if (blank) return { digit: "?", text: "nothing drawn", kind: "blank" };
-  if (answer.rejected) {
+  if (answer.not_a_digit) {
     return { digit: "×", text: `not a digit${answer.reason ? " — " + answer.reason : ""}`, kind: "rejected" };
   }
   if (answer.confidence < state.threshold) {
@@ -134,7 +134,7 @@ function makeCard(model, withSaliency) {
   return card;
 }
 
-// answer: {probabilities, prediction, confidence, correct?, rejected?, reason?}; options: checkSure (drawings:
+// answer: {probabilities, prediction, confidence, correct?, not_a_digit?, reason?}; options: checkSure (drawings:
 // apply the threshold and rejection), blank (nothing drawn), label (test set: the true digit, underlined).
 function fillCard(card, answer, options = {}) {
   const verdict = options.checkSure ? verdictOf(answer, options.blank) :

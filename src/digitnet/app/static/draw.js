@@ -207,7 +207,7 @@ $("save").addEventListener("click", async () => {
     const saved = await api("/api/save", { image, label });
     const guesses = {};
     for (const m of answer.models) {
-      guesses[m.name] = { prediction: m.prediction, confidence: m.confidence, rejected: !!m.rejected };
+      guesses[m.name] = { prediction: m.prediction, confidence: m.confidence, rejected: !!m.not_a_digit };
     }
     state.session.push({ file: saved.file, label, guesses });
     $("save-status").textContent = `Saved ${saved.file} as ${label} (${saved.count} in ${saved.folder})`;
