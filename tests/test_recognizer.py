@@ -11,7 +11,7 @@ import digitnet
 from digitnet import zoo
 from digitnet.cli import main
 from digitnet.data.preprocess import to_mnist
-from digitnet.nn import io
+from digitnet.nn import modelfile
 
 REJECT = {"method": "max_softmax", "threshold": 0.5, "min_shape_ratio": 1.6}
 
@@ -30,7 +30,7 @@ def model_file(tmp_path_factory):
     model.preprocessing = {"scale": 1 / 255, "layout": "image"}
     model.calibration = {"method": "temperature", "temperature": 2.0, "fitted_on": "validation"}
     model.rejection = dict(REJECT)
-    return io.save(model, tmp_path_factory.mktemp("rec") / "model.npz")
+    return modelfile.save(model, tmp_path_factory.mktemp("rec") / "model.npz")
 
 
 def test_paths_pil_arrays_and_both_polarities_agree(model_file, tmp_path):
@@ -66,7 +66,7 @@ def test_temperature_and_rejection_are_applied(model_file):
 
 def test_old_model_files_without_the_new_fields_behave_as_before(tmp_path):
     model = zoo.build("lenet5", seed=4)
-    path = io.save(model, tmp_path / "old.npz")
+    path = modelfile.save(model, tmp_path / "old.npz")
     data = dict(np.load(path))
     header = json.loads(bytes(data["__header__"]).decode())
     for key in ("calibration", "rejection"):

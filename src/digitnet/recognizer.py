@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitnet import calibration, rejection
+from digitnet import calibration, digitmodel, rejection
 
 
 @dataclass
@@ -55,31 +55,16 @@ def output_count(model) -> int | None:
 
 
 def check_digit_model(model) -> None:
-    """A digit model has 28x28 inputs and 10 outputs, or 11 when ``rejection.reject_class == 10``."""
-    shape = tuple(model.input_shape or ())
-    if int(np.prod(shape)) != 28 * 28:
-        raise ValueError(f"a digit model takes 28x28 images, this one takes inputs of shape {shape}")
+    """A digit model (28x28 inputs; 10 outputs, or 11 when ``rejection.reject_class == 10``: see
+    digitnet.digitmodel) whose calibration and rejection objects this module can apply."""
+    digitmodel.check_digit_model(model)
     calibration.check(getattr(model, "calibration", None) or {})
-    rules = rejection.check(getattr(model, "rejection", None) or {})
-    expected = 11 if rules.get("reject_class") == 10 else 10
-    if output_count(model) != expected:
-        shape = model.layers[-1].output_shape if model.layers else None
-        raise ValueError(f"a digit model has {expected} outputs"
-                         f"{' (10 digits and not a digit)' if expected == 11 else ' (the digits 0-9)'}; "
-                         f"this one has output shape {shape}")
+    rejection.check(getattr(model, "rejection", None) or {})
 
 
 def load_model(path, compile: bool = False):
     """A model from a .npz file or a run folder holding model.npz (with its calibration and rejection)."""
-    from digitnet.nn import io
-
-    if os.path.isdir(path):
-        candidate = os.path.join(path, "model.npz")
-        if not os.path.exists(candidate):
-            raise FileNotFoundError(f"{path} is a folder without model.npz "
-                                    "(expected a run folder from 'digitnet train')")
-        path = candidate
-    return io.load(path, compile=compile)
+    return digitmodel.load(path, compile=compile)
 
 
 class Recognizer:

@@ -6,7 +6,7 @@ from PIL import Image, ImageDraw
 from digitnet import zoo
 from digitnet.app import DrawingApp
 from digitnet.app.models import AppModel
-from digitnet.nn import io
+from digitnet.nn import modelfile
 
 
 def _pixels(image):
@@ -17,7 +17,7 @@ def test_rejected_drawings_carry_the_reason_and_calibrated_probabilities(tmp_pat
     model = zoo.build("lenet5", seed=5)
     model.calibration = {"method": "temperature", "temperature": 3.0}
     model.rejection = {"method": "max_softmax", "threshold": 0.99, "min_shape_ratio": 1.6}
-    app_model = AppModel.load("calibrated", io.save(model, tmp_path / "m.npz"))
+    app_model = AppModel.load("calibrated", modelfile.save(model, tmp_path / "m.npz"))
     app = DrawingApp([app_model], save_dir=tmp_path / "drawings")
     dot = Image.new("L", (140, 140), 255)
     ImageDraw.Draw(dot).ellipse([60, 60, 74, 74], fill=0)
