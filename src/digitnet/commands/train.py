@@ -156,6 +156,10 @@ def validate(cfg) -> None:
     opt.choice("centre", cfg["centre"], ("none", "mass"))
     if cfg["augment"] is not None and not isinstance(cfg["augment"], str):
         raise ValueError(f"--augment must be text like 'shift=2,rotate=10', got {cfg['augment']!r}")
+    if cfg["augment"]:
+        from digitnet.data.augment import Augmenter
+
+        Augmenter.from_string(cfg["augment"])  # a bad spec is refused before any data is read
     if not isinstance(cfg["dataset"], str) or not cfg["dataset"]:
         raise ValueError(f"--dataset must be a dataset name or folder, got {cfg['dataset']!r}")
     if cfg["out"] is not None and not isinstance(cfg["out"], str):
@@ -308,6 +312,7 @@ def _resume_state(args):
 # --- the command -----------------------------------------------------------------
 def run(args) -> int:
     from digitnet.nn import EarlyStopping, JSONLinesLogger, ModelCheckpoint, Sequential
+    from digitnet.nn.training import split_validation
     from digitnet.nn import losses
 
     resuming = bool(getattr(args, "resume", None))
@@ -320,7 +325,7 @@ def run(args) -> int:
     images, labels = _load(cfg, args, "train")
     test_images, test_labels = _load(cfg, args, "test")  # before training: missing files are named now
     n_val = _validation_count(cfg["validation"], len(images))
-    train_x, train_y = images[:len(images) - n_val], labels[:len(images) - n_val]
+    (train_x, train_y), (val_x, val_y) = split_validation(images, labels, n_val)  # the last n_val images
     if cfg["train_size"]:
         train_x, train_y = train_x[:cfg["train_size"]], train_y[:cfg["train_size"]]
     from digitnet import handwriting
@@ -330,7 +335,7 @@ def run(args) -> int:
         model = build_model(cfg)
     model.preprocessing = handwriting.preprocessing(PREPROCESSING, cfg)
     x_train = model_inputs(train_x, model)
-    val = (model_inputs(images[len(images) - n_val:], model), labels[len(images) - n_val:]) if n_val else None
+    val = (model_inputs(val_x, model), val_y) if n_val else None
 
     steps = math.ceil(len(x_train) / cfg["batch_size"])
     if not resuming:
@@ -389,7 +394,7 @@ def run(args) -> int:
 
     best_model = Sequential.load(model_path)
     if n_val:  # temperature and "not a digit" threshold, fitted on the validation split
-        handwriting.fit_after_training(best_model, images[len(images) - n_val:], labels[len(images) - n_val:], cfg)
+        handwriting.fit_after_training(best_model, val_x, val_y, cfg)
     result = handwriting.test_scores(best_model, test_images, test_labels)
     seconds = time.perf_counter() - t_start
     best_model.metrics.update(test_accuracy=result["accuracy"], test_loss=result["loss"], wall_seconds=seconds)
