@@ -47,8 +47,23 @@ def tiny_models() -> list[AppModel]:
         from digitnet.nn import Conv2D, MaxPool2D
     except ImportError:
         return models
-    cnn = Sequential([Conv2D(1, 6, 5, padding=2), ReLU(), MaxPool2D(2), Conv2D(6, 16, 5), ReLU(), MaxPool2D(2),
-                      Flatten(), Dense(120), ReLU(), Dense(84), ReLU(), Dense(10)], input_shape=(1, 28, 28))
+    cnn = Sequential(
+        [
+            Conv2D(1, 6, 5, padding=2),
+            ReLU(),
+            MaxPool2D(2),
+            Conv2D(6, 16, 5),
+            ReLU(),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(120),
+            ReLU(),
+            Dense(84),
+            ReLU(),
+            Dense(10),
+        ],
+        input_shape=(1, 28, 28),
+    )
     return models + [AppModel("lenet-like", cnn)]
 
 
@@ -82,13 +97,19 @@ def main(argv=None) -> int:
         server.server_close()
 
     ms = np.asarray(times)
-    print(f"digitnet draw: POST /api/predict, one 280x280 PNG drawing ({len(body) / 1024:.1f} kB request, "
-          f"{len(answer) / 1024:.1f} kB answer)")
+    print(
+        f"digitnet draw: POST /api/predict, one 280x280 PNG drawing ({len(body) / 1024:.1f} kB request, "
+        f"{len(answer) / 1024:.1f} kB answer)"
+    )
     print(f"models: {', '.join(f'{m.name} ({m.model.n_params():,} params)' for m in models)}")
-    print(f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
-    print(f"{len(ms)} requests: median {statistics.median(ms):.1f} ms, p90 {np.percentile(ms, 90):.1f} ms, "
-          f"min {ms.min():.1f} ms, max {ms.max():.1f} ms  (target: median < 50 ms)")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
+        f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}"
+    )
+    print(
+        f"{len(ms)} requests: median {statistics.median(ms):.1f} ms, p90 {np.percentile(ms, 90):.1f} ms, "
+        f"min {ms.min():.1f} ms, max {ms.max():.1f} ms  (target: median < 50 ms)"
+    )
     return 0
 
 

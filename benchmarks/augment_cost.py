@@ -19,8 +19,17 @@ import scipy
 from digitnet.data import load, to_input
 from digitnet.data.augment import Augmenter
 
-SPECS = ["shift=2", "rotate=12", "zoom=0.1", "shear=10", "elastic=34:4", "noise=0.05", "thickness=1",
-         "shift=2,rotate=12,zoom=0.1", "shift=2,rotate=12,zoom=0.1,elastic=34:4,noise=0.05"]
+SPECS = [
+    "shift=2",
+    "rotate=12",
+    "zoom=0.1",
+    "shear=10",
+    "elastic=34:4",
+    "noise=0.05",
+    "thickness=1",
+    "shift=2,rotate=12,zoom=0.1",
+    "shift=2,rotate=12,zoom=0.1,elastic=34:4,noise=0.05",
+]
 
 
 def images(batch: int, rng: np.random.Generator) -> np.ndarray:
@@ -70,8 +79,10 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     batch = images(args.batch, rng)
-    print(f"numpy {np.__version__}, scipy {scipy.__version__}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"numpy {np.__version__}, scipy {scipy.__version__}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"{'augmentation':58s} ms/batch")
     for spec in SPECS:
         print(f"{spec:58s} {time_spec(spec, batch, args.repeats, rng):8.3f}")

@@ -72,6 +72,7 @@ def digitnet_case(layers, in_shape, rng, first=False):
         grad = dy
         for layer in reversed(layers):
             grad = layer.backward(grad)
+
     return step
 
 
@@ -82,6 +83,7 @@ def torch_case(build, in_shape, first=False):
     def step():
         y = fn(x)
         y.backward(torch.ones_like(y))
+
     return step
 
 
@@ -100,16 +102,24 @@ def torch_block():
 def cases(n, rng, side):
     """(name, step) for one side: digitnet layers, or the torch functional equivalent."""
     specs = [
-        ("conv1 1->6 5x5 @28 (no dx)", lambda: [Conv2D(1, 6, 5)], (n, 1, 28, 28), True,
-         lambda: torch_conv(1, 6, 5, 0)),
+        ("conv1 1->6 5x5 @28 (no dx)", lambda: [Conv2D(1, 6, 5)], (n, 1, 28, 28), True, lambda: torch_conv(1, 6, 5, 0)),
         ("maxpool2 6@24x24", lambda: [MaxPool2D(2)], (n, 6, 24, 24), False, lambda: lambda x: F.max_pool2d(x, 2)),
         ("conv2 6->16 5x5 @12", lambda: [Conv2D(6, 16, 5)], (n, 6, 12, 12), False, lambda: torch_conv(6, 16, 5, 0)),
         ("maxpool2 16@8x8", lambda: [MaxPool2D(2)], (n, 16, 8, 8), False, lambda: lambda x: F.max_pool2d(x, 2)),
-        ("conv 32->64 3x3 same @14", lambda: [Conv2D(32, 64, 3, padding="same")], (n, 32, 14, 14), False,
-         lambda: torch_conv(32, 64, 3, 1)),
-        ("block conv+BN+ReLU+maxpool @14",
-         lambda: [Conv2D(32, 64, 3, padding="same"), BatchNorm2D(64), ReLU(), MaxPool2D(2)], (n, 32, 14, 14),
-         False, torch_block),
+        (
+            "conv 32->64 3x3 same @14",
+            lambda: [Conv2D(32, 64, 3, padding="same")],
+            (n, 32, 14, 14),
+            False,
+            lambda: torch_conv(32, 64, 3, 1),
+        ),
+        (
+            "block conv+BN+ReLU+maxpool @14",
+            lambda: [Conv2D(32, 64, 3, padding="same"), BatchNorm2D(64), ReLU(), MaxPool2D(2)],
+            (n, 32, 14, 14),
+            False,
+            torch_block,
+        ),
     ]
     for name, layers, shape, first, torch_build in specs:
         if side == "digitnet":
@@ -142,8 +152,20 @@ def worker(side) -> int:
 
 
 def run_side(side) -> dict:
-    argv = [sys.executable, __file__, "--side", side, "--batch", str(ARGS.batch), "--threads", str(ARGS.threads),
-            "--rounds", str(ARGS.rounds), "--number", str(ARGS.number)]
+    argv = [
+        sys.executable,
+        __file__,
+        "--side",
+        side,
+        "--batch",
+        str(ARGS.batch),
+        "--threads",
+        str(ARGS.threads),
+        "--rounds",
+        str(ARGS.rounds),
+        "--number",
+        str(ARGS.number),
+    ]
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -155,10 +177,16 @@ def environment() -> dict:
         blas = f"{config['Build Dependencies']['blas']['name']} {config['Build Dependencies']['blas']['version']}"
     except Exception:
         pass
-    return {"python": platform.python_version(), "numpy": np.__version__, "blas": blas,
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"), "threads": ARGS.threads,
-            "torch": torch.__version__ if torch is not None else None,
-            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": blas,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "threads": ARGS.threads,
+        "torch": torch.__version__ if torch is not None else None,
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+    }
 
 
 def main() -> int:
@@ -172,8 +200,10 @@ def main() -> int:
         for side in sides:
             for name, ms in run_side(side).items():
                 best[side][name] = min(ms, best[side].get(name, float("inf")))
-    print(f"batch {ARGS.batch}, float32, forward + backward, ms per call "
-          f"(median of {ARGS.rounds} rounds, best of {ARGS.repeats} runs)")
+    print(
+        f"batch {ARGS.batch}, float32, forward + backward, ms per call "
+        f"(median of {ARGS.rounds} rounds, best of {ARGS.repeats} runs)"
+    )
     print(f"{'layer':34s} {'digitnet':>9s} {'torch':>9s} {'ratio':>6s}")
     rows = []
     for name, ms in best["digitnet"].items():

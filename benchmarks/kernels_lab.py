@@ -38,9 +38,13 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
-                        help="cpu: process CPU time (robust on a shared machine; counts every thread, spinning "
-                             "BLAS threads included: use --threads 1), wall: perf_counter")
+    parser.add_argument(
+        "--clock",
+        choices=["cpu", "wall"],
+        default="cpu",
+        help="cpu: process CPU time (robust on a shared machine; counts every thread, spinning "
+        "BLAS threads included: use --threads 1), wall: perf_counter",
+    )
     return parser.parse_args(argv)
 
 
@@ -96,8 +100,10 @@ def profile(name, steps):
             for series in (*fwd.values(), *bwd.values(), *extra.values()):
                 series.clear()
     med = lambda s: 1e3 * statistics.median(s)  # noqa: E731
-    print(f"{name}: median ms ({ARGS.clock} clock) per training step over {steps} steps (batch {BATCH}, "
-          f"{ARGS.threads} threads)")
+    print(
+        f"{name}: median ms ({ARGS.clock} clock) per training step over {steps} steps (batch {BATCH}, "
+        f"{ARGS.threads} threads)"
+    )
     print(f"  {'layer':34s} {'forward':>8s} {'backward':>8s}")
     total = 0.0
     for i, layer in enumerate(layers):
@@ -161,8 +167,9 @@ def _sgemm():
     name.restype, name.argtypes = ctypes.c_char_p, [ctypes.py_object]
     address = get(capsule, name(capsule))
     p_int, p_f = ctypes.POINTER(ctypes.c_int), ctypes.c_void_p
-    proto = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_char_p, p_int, p_int, p_int, p_f, p_f, p_int,
-                             p_f, p_int, p_f, p_f, p_int)
+    proto = ctypes.CFUNCTYPE(
+        None, ctypes.c_char_p, ctypes.c_char_p, p_int, p_int, p_int, p_f, p_f, p_int, p_f, p_int, p_f, p_f, p_int
+    )
     fn = proto(address)
     one, zero = np.ones(1, np.float32), np.zeros(1, np.float32)
     ints = [ctypes.c_int() for _ in range(6)]
@@ -174,8 +181,22 @@ def _sgemm():
         # row-major C = A B is column-major C^T = B^T A^T: Fortran sgemm('N', 'N', n, m, k, B, ldb, A, lda, C, ldc)
         for box, v in zip(ints, (n, m, k, b.strides[0] // 4, a.strides[0] // 4, c.strides[0] // 4)):
             box.value = v
-        fn(b"N", b"N", ints[0], ints[1], ints[2], one.ctypes.data, b.ctypes.data, ints[3], a.ctypes.data,
-           ints[4], (one if accumulate else zero).ctypes.data, c.ctypes.data, ints[5])
+        fn(
+            b"N",
+            b"N",
+            ints[0],
+            ints[1],
+            ints[2],
+            one.ctypes.data,
+            b.ctypes.data,
+            ints[3],
+            a.ctypes.data,
+            ints[4],
+            (one if accumulate else zero).ctypes.data,
+            c.ctypes.data,
+            ints[5],
+        )
+
     return gemm
 
 
@@ -204,7 +225,7 @@ def conv_shifted(x, w, work, gemm):
     o = w.shape[0]
     hp, wp = h + 2, wd + 2
     xt = work.setdefault("xt2", np.zeros((c, hp + 1, wp, n), np.float32))  # one spare row: the last shift's tail
-    xt[:, 1:h + 1, 1:-1, :] = x
+    xt[:, 1 : h + 1, 1:-1, :] = x
     flat = xt.reshape(c, -1)
     length = h * wp * n
     y = work.setdefault("ypad", np.empty((o, h, wp, n), np.float32))
@@ -214,7 +235,7 @@ def conv_shifted(x, w, work, gemm):
     for u in range(3):
         for v in range(3):
             off = (u * wp + v) * n
-            gemm(wk[u, v], flat[:, off:off + length], y2, accumulate=(u or v))
+            gemm(wk[u, v], flat[:, off : off + length], y2, accumulate=(u or v))
     return y[:, :, :wd, :].copy()
 
 
@@ -225,15 +246,27 @@ def conv_forward(rounds):
     for c, o, hw in ((32, 32, 28), (32, 64, 14), (64, 64, 14)):
         x, w = _conv_case(c, o, hw, rng)
         wa, wb = {}, {}
-        compare(f"conv {c}->{o} {hw}x{hw} forward: im2col | shifted sgemm", lambda: conv_im2col(x, w, wa),
-                lambda: conv_shifted(x, w, wb, gemm), rounds)
+        compare(
+            f"conv {c}->{o} {hw}x{hw} forward: im2col | shifted sgemm",
+            lambda: conv_im2col(x, w, wa),
+            lambda: conv_shifted(x, w, wb, gemm),
+            rounds,
+        )
         cols = conv_im2col(x, w, wa) * 0
         w2 = w.reshape(o, -1)
         colsm = wa["cols"].reshape(c * 9, -1)
-        compare("  the product alone | im2col copy alone", lambda: w2 @ colsm,
-                lambda: np.copyto(wa["cols"], np.lib.stride_tricks.as_strided(
-                    wa["xt"], wa["cols"].shape, wa["xt"].strides[:3] + wa["xt"].strides[1:])), rounds,
-                check=lambda a, b: 0.0)
+        compare(
+            "  the product alone | im2col copy alone",
+            lambda: w2 @ colsm,
+            lambda: np.copyto(
+                wa["cols"],
+                np.lib.stride_tricks.as_strided(
+                    wa["xt"], wa["cols"].shape, wa["xt"].strides[:3] + wa["xt"].strides[1:]
+                ),
+            ),
+            rounds,
+            check=lambda a, b: 0.0,
+        )
         del cols
 
 
@@ -350,7 +383,7 @@ class BlockedBNReLU(FusedBNReLU):
         ones = self.work["ones"]
         for i in range(0, c, step):
             j = min(c, i + step)
-            dz, xcb, tb = dx[i:j], self.xc[i:j], t[:j - i]
+            dz, xcb, tb = dx[i:j], self.xc[i:j], t[: j - i]
             np.multiply(dyr[i:j], self.y[i:j] > 0, out=dz)
             db = dz @ ones
             dxc = (dz[:, None, :] @ xcb[:, :, None]).reshape(-1)
@@ -376,19 +409,36 @@ def bn_relu(rounds):
         bn.params = {k: v.astype(np.float32) for k, v in bn.params.items()}
         bn.buffers = {k: v.astype(np.float32) for k, v in bn.buffers.items()}
         fused = FusedBNReLU(bn.params["gamma"], bn.params["beta"])
-        compare(f"BN2D({c})+ReLU {hw}x{hw} fwd: layers | fused", lambda: relu.forward(bn.forward(x, True), True),
-                lambda: fused.forward(x), rounds)
+        compare(
+            f"BN2D({c})+ReLU {hw}x{hw} fwd: layers | fused",
+            lambda: relu.forward(bn.forward(x, True), True),
+            lambda: fused.forward(x),
+            rounds,
+        )
         relu.forward(bn.forward(x, True), True), fused.forward(x)
-        compare(f"BN2D({c})+ReLU {hw}x{hw} bwd: layers | fused", lambda: bn.backward(relu.backward(dy)),
-                lambda: fused.backward(dy), rounds)
+        compare(
+            f"BN2D({c})+ReLU {hw}x{hw} bwd: layers | fused",
+            lambda: bn.backward(relu.backward(dy)),
+            lambda: fused.backward(dy),
+            rounds,
+        )
         blocked = BlockedBNReLU(bn.params["gamma"], bn.params["beta"])
-        compare("  fwd: fused | fused, channel blocks in L2", lambda: fused.forward(x), lambda: blocked.forward(x),
-                rounds)
+        compare(
+            "  fwd: fused | fused, channel blocks in L2", lambda: fused.forward(x), lambda: blocked.forward(x), rounds
+        )
         fused.forward(x), blocked.forward(x)
-        compare("  bwd: fused | fused, channel blocks in L2", lambda: fused.backward(dy), lambda: blocked.backward(dy),
-                rounds)
-        compare("  fwd+bwd: layers | blocked", lambda: bn_relu_today(bn, relu, x, dy),
-                lambda: (blocked.forward(x), blocked.backward(dy)), rounds)
+        compare(
+            "  bwd: fused | fused, channel blocks in L2",
+            lambda: fused.backward(dy),
+            lambda: blocked.backward(dy),
+            rounds,
+        )
+        compare(
+            "  fwd+bwd: layers | blocked",
+            lambda: bn_relu_today(bn, relu, x, dy),
+            lambda: (blocked.forward(x), blocked.backward(dy)),
+            rounds,
+        )
 
 
 class BlockedBN(BlockedBNReLU):
@@ -432,7 +482,7 @@ class BlockedBN(BlockedBNReLU):
         ones = self.work["ones"]
         for i in range(0, c, step):
             j = min(c, i + step)
-            dyb, dxb, xcb, tb = dyr[i:j], dx[i:j], self.xc[i:j], t[:j - i]
+            dyb, dxb, xcb, tb = dyr[i:j], dx[i:j], self.xc[i:j], t[: j - i]
             db = dyb @ ones
             dxc = (dyb[:, None, :] @ xcb[:, :, None]).reshape(-1)
             s, inv = self.s[i:j], self.inv[i:j]
@@ -455,11 +505,19 @@ def bn_blocked(rounds):
         bn.params = {k: v.astype(np.float32) for k, v in bn.params.items()}
         bn.buffers = {k: v.astype(np.float32) for k, v in bn.buffers.items()}
         blocked = BlockedBN(bn.params["gamma"], bn.params["beta"])
-        compare(f"BN2D({c}) {hw}x{hw} fwd: today | channel blocks", lambda: bn.forward(x, True),
-                lambda: blocked.forward(x), rounds)
+        compare(
+            f"BN2D({c}) {hw}x{hw} fwd: today | channel blocks",
+            lambda: bn.forward(x, True),
+            lambda: blocked.forward(x),
+            rounds,
+        )
         bn.forward(x, True), blocked.forward(x)
-        compare(f"BN2D({c}) {hw}x{hw} bwd: today | channel blocks", lambda: bn.backward(dy),
-                lambda: blocked.backward(dy), rounds)
+        compare(
+            f"BN2D({c}) {hw}x{hw} bwd: today | channel blocks",
+            lambda: bn.backward(dy),
+            lambda: blocked.backward(dy),
+            rounds,
+        )
 
 
 # --- ReLU ----------------------------------------------------------------------------------------------
@@ -471,8 +529,12 @@ def relu_variants(rounds):
     mask = x > 0
     compare("ReLU fwd: x * (x > 0) | maximum(x, 0)", lambda: x * (x > 0), lambda: np.maximum(x, 0), rounds)
     y = np.maximum(x, 0)
-    compare("ReLU fwd+mask: m = x > 0; x * m | m = x > 0; maximum(x, 0)", lambda: (x > 0, x * (x > 0)),
-            lambda: (x > 0, np.maximum(x, 0)), rounds)
+    compare(
+        "ReLU fwd+mask: m = x > 0; x * m | m = x > 0; maximum(x, 0)",
+        lambda: (x > 0, x * (x > 0)),
+        lambda: (x > 0, np.maximum(x, 0)),
+        rounds,
+    )
     compare("ReLU bwd: dy * mask | dy * (y > 0)", lambda: dy * mask, lambda: dy * (y > 0), rounds)
     compare("ReLU bwd: dy * mask | where(mask, dy, 0)", lambda: dy * mask, lambda: np.where(mask, dy, 0), rounds)
 
@@ -519,15 +581,20 @@ def maxpool(rounds):
         dy = _bl(c, hw // 2, rng)
         pool, relu = MaxPool2D(2), ReLU()
         arg = ArgmaxPool()
-        compare(f"maxpool {c}x{hw}x{hw} fwd: today | argmax", lambda: pool.forward(x, True), lambda: arg.forward(x),
-                rounds)
+        compare(
+            f"maxpool {c}x{hw}x{hw} fwd: today | argmax", lambda: pool.forward(x, True), lambda: arg.forward(x), rounds
+        )
         pool.forward(x, True), arg.forward(x)
-        compare(f"maxpool {c}x{hw}x{hw} bwd: today | argmax", lambda: pool.backward(dy), lambda: arg.backward(dy),
-                rounds)
+        compare(
+            f"maxpool {c}x{hw}x{hw} bwd: today | argmax", lambda: pool.backward(dy), lambda: arg.backward(dy), rounds
+        )
         fused = ArgmaxPool(relu=True)
-        compare(f"pool+ReLU {c}x{hw}x{hw} fwd+bwd: today | argmax fused",
-                lambda: (relu.forward(pool.forward(x, True), True), pool.backward(relu.backward(dy)))[1],
-                lambda: (fused.forward(x), fused.backward(dy))[1], rounds)
+        compare(
+            f"pool+ReLU {c}x{hw}x{hw} fwd+bwd: today | argmax fused",
+            lambda: (relu.forward(pool.forward(x, True), True), pool.backward(relu.backward(dy)))[1],
+            lambda: (fused.forward(x), fused.backward(dy))[1],
+            rounds,
+        )
 
 
 # --- GEMM orientation -------------------------------------------------------------------------------
@@ -540,16 +607,22 @@ def gemm_orientation(rounds):
         w2 = rng.standard_normal((o, k), dtype=np.float32)
         cols = rng.standard_normal((k, m), dtype=np.float32)
         dy = rng.standard_normal((o, m), dtype=np.float32)
-        compare(f"{c}->{o} {hw}: fwd W2 @ cols | (cols.T @ W2.T).T", lambda: w2 @ cols, lambda: (cols.T @ w2.T).T,
-                rounds)
-        compare(f"{c}->{o} {hw}: dW (cols @ dY.T).T | dY @ cols.T", lambda: (cols @ dy.T).T, lambda: dy @ cols.T,
-                rounds)
+        compare(
+            f"{c}->{o} {hw}: fwd W2 @ cols | (cols.T @ W2.T).T", lambda: w2 @ cols, lambda: (cols.T @ w2.T).T, rounds
+        )
+        compare(
+            f"{c}->{o} {hw}: dW (cols @ dY.T).T | dY @ cols.T", lambda: (cols @ dy.T).T, lambda: dy @ cols.T, rounds
+        )
         if c == 1:  # tiny output, long K: split K into a batch of products, then sum
             parts = 16
-            compare(f"{c}->{o} {hw}: dW (cols @ dY.T).T | {parts} stacked products, summed",
-                    lambda: (cols @ dy.T).T,
-                    lambda: (dy.reshape(o, parts, -1).transpose(1, 0, 2) @ cols.reshape(k, parts, -1).transpose(1, 2, 0)
-                             ).sum(axis=0), rounds)
+            compare(
+                f"{c}->{o} {hw}: dW (cols @ dY.T).T | {parts} stacked products, summed",
+                lambda: (cols @ dy.T).T,
+                lambda: (
+                    dy.reshape(o, parts, -1).transpose(1, 0, 2) @ cols.reshape(k, parts, -1).transpose(1, 2, 0)
+                ).sum(axis=0),
+                rounds,
+            )
 
 
 # --- Adam: whole arrays vs cache-sized blocks -------------------------------------------------------------
@@ -562,7 +635,7 @@ def adam_whole(p, g, m, v, work, lr=1e-3, b1=0.9, b2=0.999, eps=1e-8, t=10):
     np.multiply(g, g, out=work)
     work *= 1.0 - b2
     v += work
-    step, sq_scale = lr / (1.0 - b1 ** t), (1.0 - b2 ** t) ** 0.5
+    step, sq_scale = lr / (1.0 - b1**t), (1.0 - b2**t) ** 0.5
     np.sqrt(v, out=work)
     work += eps * sq_scale
     np.divide(m, work, out=work)
@@ -575,7 +648,7 @@ def adam_blocked(p, g, m, v, work, block=1 << 15, **kw):
     pf, gf, mf, vf = p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1)
     for i in range(0, pf.size, block):
         j = min(i + block, pf.size)
-        adam_whole(pf[i:j], gf[i:j], mf[i:j], vf[i:j], work[:j - i], **kw)
+        adam_whole(pf[i:j], gf[i:j], mf[i:j], vf[i:j], work[: j - i], **kw)
 
 
 @experiment
@@ -583,17 +656,26 @@ def adam(rounds):
     rng = np.random.default_rng(0)
     for shape in ((784, 800), (800, 800), (3136, 256), (64, 64, 3, 3)):
         arrays = [rng.standard_normal(shape, dtype=np.float32) for _ in range(2)]
-        states = [[a.copy() for a in arrays] + [np.zeros(shape, np.float32), np.zeros(shape, np.float32)]
-                  for _ in range(2)]
+        states = [
+            [a.copy() for a in arrays] + [np.zeros(shape, np.float32), np.zeros(shape, np.float32)] for _ in range(2)
+        ]
         work_a, work_b = np.empty(shape, np.float32), np.empty(1 << 15, np.float32)
-        compare(f"Adam step {shape}: whole arrays | blocks of 32K", lambda: adam_whole(*states[0], work_a),
-                lambda: adam_blocked(*states[1], work_b), rounds,
-                check=lambda a, b: _max_diff(states[0], states[1]))
+        compare(
+            f"Adam step {shape}: whole arrays | blocks of 32K",
+            lambda: adam_whole(*states[0], work_a),
+            lambda: adam_blocked(*states[1], work_b),
+            rounds,
+            check=lambda a, b: _max_diff(states[0], states[1]),
+        )
         if shape == (784, 800):
             for block in (1 << 13, 1 << 14, 1 << 16, 1 << 17):
-                compare(f"  blocks of 32K | blocks of {block >> 10}K", lambda: adam_blocked(*states[0], work_b),
-                        lambda: adam_blocked(*states[1], work_a.reshape(-1), block=block), rounds,
-                        check=lambda a, b: 0.0)
+                compare(
+                    f"  blocks of 32K | blocks of {block >> 10}K",
+                    lambda: adam_blocked(*states[0], work_b),
+                    lambda: adam_blocked(*states[1], work_a.reshape(-1), block=block),
+                    rounds,
+                    check=lambda a, b: 0.0,
+                )
 
 
 # --- weight gradients with a small output and a long inner dimension --------------------------------------
@@ -601,22 +683,29 @@ def dw_stacked(dy_cols, cols, parts):
     """dY (O, M) @ cols.T (M, K) as ``parts`` products over slices of M, summed: (O, K). M % parts == 0."""
     o, m = dy_cols.shape
     k = cols.shape[0]
-    return (dy_cols.reshape(o, parts, m // parts).transpose(1, 0, 2)
-            @ cols.reshape(k, parts, m // parts).transpose(1, 2, 0)).sum(axis=0)
+    return (
+        dy_cols.reshape(o, parts, m // parts).transpose(1, 0, 2) @ cols.reshape(k, parts, m // parts).transpose(1, 2, 0)
+    ).sum(axis=0)
 
 
 @experiment
 def weight_grad(rounds):
     rng = np.random.default_rng(0)
-    for label, o, k, m in (("lenet5 conv1 6@5x5 on 28x28", 6, 25, 24 * 24 * BATCH),
-                           ("lenet5 conv2 16@5x5 on 12x12", 16, 150, 8 * 8 * BATCH),
-                           ("cnn conv1 32@3x3", 32, 9, 28 * 28 * BATCH),
-                           ("cnn conv2 32@3x3x32", 32, 288, 28 * 28 * BATCH)):
+    for label, o, k, m in (
+        ("lenet5 conv1 6@5x5 on 28x28", 6, 25, 24 * 24 * BATCH),
+        ("lenet5 conv2 16@5x5 on 12x12", 16, 150, 8 * 8 * BATCH),
+        ("cnn conv1 32@3x3", 32, 9, 28 * 28 * BATCH),
+        ("cnn conv2 32@3x3x32", 32, 288, 28 * 28 * BATCH),
+    ):
         cols = rng.standard_normal((k, m), dtype=np.float32)
         dy = rng.standard_normal((o, m), dtype=np.float32)
         for parts in (8, 16, 64):
-            compare(f"{label}: dW (cols @ dY.T).T | {parts} stacked", lambda: (cols @ dy.T).T,
-                    lambda: dw_stacked(dy, cols, parts), rounds)
+            compare(
+                f"{label}: dW (cols @ dY.T).T | {parts} stacked",
+                lambda: (cols @ dy.T).T,
+                lambda: dw_stacked(dy, cols, parts),
+                rounds,
+            )
 
 
 # --------------------------------------------------------------------------------------------- ab
@@ -646,15 +735,26 @@ def ab(models, steps):
 
     here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
     trees = {"before": os.path.abspath(ARGS.before), "after": here}
-    print(f"  {'model':12s} {'before cpu':>10s} {'after cpu':>10s} {'speed-up':>8s} {'before wall':>11s} "
-          f"{'after wall':>10s}   (median ms per step over {ARGS.repeats} alternating runs)")
+    print(
+        f"  {'model':12s} {'before cpu':>10s} {'after cpu':>10s} {'speed-up':>8s} {'before wall':>11s} "
+        f"{'after wall':>10s}   (median ms per step over {ARGS.repeats} alternating runs)"
+    )
     for name in models:
         got = {k: [] for k in trees}
         for r in range(ARGS.repeats):
-            for label in (list(trees) if r % 2 == 0 else list(trees)[::-1]):
+            for label in list(trees) if r % 2 == 0 else list(trees)[::-1]:
                 env = {**os.environ, "PYTHONPATH": trees[label]}
-                argv = [sys.executable, os.path.abspath(__file__), "step", "--models", name, "--steps", str(steps),
-                        "--threads", str(ARGS.threads)]
+                argv = [
+                    sys.executable,
+                    os.path.abspath(__file__),
+                    "step",
+                    "--models",
+                    name,
+                    "--steps",
+                    str(steps),
+                    "--threads",
+                    str(ARGS.threads),
+                ]
                 out = subprocess.run(argv, check=True, capture_output=True, text=True, env=env).stdout
                 got[label].append(json.loads(out.strip().splitlines()[-1]))
         med = {k: (statistics.median(g[0] for g in v), statistics.median(g[1] for g in v)) for k, v in got.items()}
@@ -698,12 +798,21 @@ def maxpool_backward(rounds):
         x[:, :, ::3, ::2] = 0.0  # ties: equal maxima in many windows
         pool = MaxPool2D(2)
         y = pool.forward(x, True)
-        dy = np.ascontiguousarray(rng.standard_normal(y.shape, dtype=np.float32).transpose(1, 2, 3, 0)
-                                  ).transpose(3, 0, 1, 2)
-        compare(f"maxpool {c}x{hw}x{hw} bwd: today | one-hot masks", lambda: pool.backward(dy),
-                lambda: maxpool_backward_onehot(pool, dy), rounds)
-        compare(f"maxpool {c}x{hw}x{hw} bwd: today | one-hot masks, copyto", lambda: pool.backward(dy),
-                lambda: maxpool_backward_onehot(pool, dy, True), rounds)
+        dy = np.ascontiguousarray(rng.standard_normal(y.shape, dtype=np.float32).transpose(1, 2, 3, 0)).transpose(
+            3, 0, 1, 2
+        )
+        compare(
+            f"maxpool {c}x{hw}x{hw} bwd: today | one-hot masks",
+            lambda: pool.backward(dy),
+            lambda: maxpool_backward_onehot(pool, dy),
+            rounds,
+        )
+        compare(
+            f"maxpool {c}x{hw}x{hw} bwd: today | one-hot masks, copyto",
+            lambda: pool.backward(dy),
+            lambda: maxpool_backward_onehot(pool, dy, True),
+            rounds,
+        )
 
 
 # --- Adam as one numexpr pass (a compiled accelerator: measured only, not a dependency) -----------------
@@ -719,15 +828,18 @@ def adam_numexpr(rounds):
     rng = np.random.default_rng(0)
     ne.set_num_threads(ARGS.threads)
     lr, b1, b2, eps, t = 1e-3, 0.9, 0.999, 1e-8, 10
-    step, sq_scale = lr / (1.0 - b1 ** t), (1.0 - b2 ** t) ** 0.5
+    step, sq_scale = lr / (1.0 - b1**t), (1.0 - b2**t) ** 0.5
     t0 = time.perf_counter()
     a = np.ones(10, np.float32)
     ne.evaluate("a * 2", out=np.empty_like(a))
-    print(f"  numexpr {ne.__version__}: first evaluate {1e3 * (time.perf_counter() - t0):.2f} ms (compiles nothing ahead)")
+    print(
+        f"  numexpr {ne.__version__}: first evaluate {1e3 * (time.perf_counter() - t0):.2f} ms (compiles nothing ahead)"
+    )
     for shape in ((784, 800), (3136, 256)):
         arrays = [rng.standard_normal(shape, dtype=np.float32) for _ in range(2)]
-        states = [[a.copy() for a in arrays] + [np.zeros(shape, np.float32), np.zeros(shape, np.float32)]
-                  for _ in range(2)]
+        states = [
+            [a.copy() for a in arrays] + [np.zeros(shape, np.float32), np.zeros(shape, np.float32)] for _ in range(2)
+        ]
         work = np.empty(1 << 15, np.float32)
         c1, c2 = np.float32(1.0 - b1), np.float32(1.0 - b2)
         fb2, s, e = np.float32(b2), np.float32(step * sq_scale), np.float32(eps * sq_scale)
@@ -738,13 +850,20 @@ def adam_numexpr(rounds):
             ne.evaluate("v * fb2 + c2 * g * g", local_dict=names, out=v)
             ne.evaluate("p - s * m / (sqrt(v) + e)", local_dict=names, out=p)
 
-        compare(f"Adam {shape}: NumPy blocks | numexpr", lambda: adam_blocked(*states[0], work),
-                lambda: numexpr_step(*states[1]), rounds, check=lambda a, b: _max_diff(states[0], states[1]))
+        compare(
+            f"Adam {shape}: NumPy blocks | numexpr",
+            lambda: adam_blocked(*states[0], work),
+            lambda: numexpr_step(*states[1]),
+            rounds,
+            check=lambda a, b: _max_diff(states[0], states[1]),
+        )
 
 
 def main() -> int:
-    print(f"clock={ARGS.clock} threads={ARGS.threads} OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
-          f"load={os.getloadavg()[0]:.1f}")
+    print(
+        f"clock={ARGS.clock} threads={ARGS.threads} OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
+        f"load={os.getloadavg()[0]:.1f}"
+    )
     if ARGS.what == "step":  # worker of ab
         import json
 

@@ -63,17 +63,21 @@ def step_products(model):
             _, ho, wo = layer.output_shape
             _, h, w = layer.input_shape
             k, m = c * kh * kw, ho * wo * BATCH
-            products += [(f"{i} conv fwd", (o, k), (k, m), False, False),
-                         (f"{i} conv dW", (k, m), (o, m), False, True)]
+            products += [(f"{i} conv fwd", (o, k), (k, m), False, False), (f"{i} conv dW", (k, m), (o, m), False, True)]
             if not first:  # the flipped-kernel product, or W2.T @ dY for col2im
                 flipped = layer.input_grad_by_flipped_kernel((h, w))
-                products.append((f"{i} conv dx", (c, o * kh * kw), (o * kh * kw, h * w * BATCH), False, False)
-                                if flipped else (f"{i} conv dx", (o, k), (o, m), True, False))
+                products.append(
+                    (f"{i} conv dx", (c, o * kh * kw), (o * kh * kw, h * w * BATCH), False, False)
+                    if flipped
+                    else (f"{i} conv dx", (o, k), (o, m), True, False)
+                )
             first = False
         elif kind == "Dense":
             n_in, n_out = layer.input_shape[0], layer.units
-            products += [(f"{i} dense fwd", (BATCH, n_in), (n_in, n_out), False, False),
-                         (f"{i} dense dW", (BATCH, n_in), (BATCH, n_out), True, False)]
+            products += [
+                (f"{i} dense fwd", (BATCH, n_in), (n_in, n_out), False, False),
+                (f"{i} dense dW", (BATCH, n_in), (BATCH, n_out), True, False),
+            ]
             if not first:
                 products.append((f"{i} dense dx", (BATCH, n_out), (n_in, n_out), False, True))
             first = False
@@ -91,6 +95,7 @@ def time_products(products, rounds) -> float:
 
         def run():
             return a @ b
+
         run()
         best = float("inf")
         clock = time.process_time if ARGS.clock == "cpu" else time.perf_counter
@@ -106,10 +111,22 @@ def step_ms(side, name) -> float:
     """ms per training step of one side, from digitnet.bench_throughput's worker in its own process."""
     from digitnet.bench_throughput import child_environment
 
-    argv = [sys.executable, "-m", "digitnet.bench_throughput", "--side", side, "--models", name,
-            "--batches", str(ARGS.batches), "--threads", str(ARGS.threads), "--latency-calls", "3"]
-    out = subprocess.run(argv, check=True, capture_output=True, text=True,
-                         env=child_environment(ARGS.threads)).stdout
+    argv = [
+        sys.executable,
+        "-m",
+        "digitnet.bench_throughput",
+        "--side",
+        side,
+        "--models",
+        name,
+        "--batches",
+        str(ARGS.batches),
+        "--threads",
+        str(ARGS.threads),
+        "--latency-calls",
+        "3",
+    ]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, env=child_environment(ARGS.threads)).stdout
     key = "samples_per_cpu_s" if ARGS.clock == "cpu" else "samples_per_s"
     return 1e3 * BATCH / json.loads(out.strip().splitlines()[-1])[key]
 
@@ -117,14 +134,19 @@ def step_ms(side, name) -> float:
 def main() -> int:
     try:
         import torch  # noqa: F401
+
         have_torch = True
     except ImportError:
         have_torch = False
     kernels = ", ".join(f"{k.get('internal_api')} {k.get('architecture', '')}" for k in blas_kernels())
-    print(f"threads={ARGS.threads} clock={ARGS.clock} OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
-          f"kernel: {kernels} numpy={np.__version__} batch={BATCH} float32 load={os.getloadavg()[0]:.1f}")
-    print(f"{'model':12s} {'products ms':>11s} {'digitnet ms':>11s} {'rest ms':>8s} {'torch ms':>8s} "
-          f"{'ratio':>6s} {'ceiling':>7s}")
+    print(
+        f"threads={ARGS.threads} clock={ARGS.clock} OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
+        f"kernel: {kernels} numpy={np.__version__} batch={BATCH} float32 load={os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"{'model':12s} {'products ms':>11s} {'digitnet ms':>11s} {'rest ms':>8s} {'torch ms':>8s} "
+        f"{'ratio':>6s} {'ceiling':>7s}"
+    )
     for name in ARGS.models.split(","):
         products = time_products(step_products(zoo.build(name)), ARGS.rounds) * 1e3
         ours = step_ms("digitnet", name)

@@ -6,8 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 
 
 def mnist_dir():
@@ -25,8 +29,10 @@ def mnist_dir():
 def mnist_path():
     folder = mnist_dir()
     if folder is None:
-        pytest.skip("MNIST files not found: set DIGITNET_DATA to a folder holding the four MNIST .gz files "
-                    "(CI uses ../shared/data/mnist)")
+        pytest.skip(
+            "MNIST files not found: set DIGITNET_DATA to a folder holding the four MNIST .gz files "
+            "(CI uses ../shared/data/mnist)"
+        )
     return folder
 
 

@@ -55,7 +55,11 @@ def test_ece_against_a_hand_computed_case():
 
 def test_selective_accuracy_answers_the_most_confident_first():
     proba = np.array([[0.99, 0.01], [0.6, 0.4], [0.9, 0.1], [0.55, 0.45]])
-    y = np.array([0, 1, 0, 1])                       # the two least confident are wrong
+    y = np.array([0, 1, 0, 1])  # the two least confident are wrong
     curve = metrics.selective_accuracy(y, proba, coverages=(1.0, 0.5))
-    assert curve[0]["accuracy"] == 0.5 and curve[1] == {"coverage": 0.5, "answered": 2, "accuracy": 1.0,
-                                                         "threshold": pytest.approx(0.1)}
+    assert curve[0]["accuracy"] == 0.5 and curve[1] == {
+        "coverage": 0.5,
+        "answered": 2,
+        "accuracy": 1.0,
+        "threshold": pytest.approx(0.1),
+    }

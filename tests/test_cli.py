@@ -11,8 +11,26 @@ from digitnet.cli import main
 def trained_run(tmp_path_factory, mnist_path):
     """A small MLP trained for 2 epochs on 3,000 images: enough to be clearly better than chance."""
     out = tmp_path_factory.mktemp("runs") / "mlp-small"
-    code = main(["train", "--model", "mlp", "--hidden", "64", "--epochs", "2", "--train-size", "3000",
-                 "--validation", "500", "--data-dir", str(mnist_path), "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "train",
+            "--model",
+            "mlp",
+            "--hidden",
+            "64",
+            "--epochs",
+            "2",
+            "--train-size",
+            "3000",
+            "--validation",
+            "500",
+            "--data-dir",
+            str(mnist_path),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     return out
 
@@ -66,14 +84,37 @@ def test_plot_writes_pngs(trained_run, mnist_path, tmp_path, capsys):
     out = tmp_path / "plots"
     assert main(["plot", str(trained_run), "--out", str(out), "--data-dir", str(mnist_path)]) == 0
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["confusion.png", "learning_curves.png", "mistakes.png", "reliability.png", "selective.png",
-                     "weights.png"]
+    assert names == [
+        "confusion.png",
+        "learning_curves.png",
+        "mistakes.png",
+        "reliability.png",
+        "selective.png",
+        "weights.png",
+    ]
 
 
 def test_robustness_small(trained_run, mnist_path, tmp_path, capsys):
     out = tmp_path / "rob"
-    assert main(["robustness", str(trained_run), "--n", "300", "--only", "shift", "--only", "fgsm",
-                 "--out", str(out), "--data-dir", str(mnist_path)]) == 0
+    assert (
+        main(
+            [
+                "robustness",
+                str(trained_run),
+                "--n",
+                "300",
+                "--only",
+                "shift",
+                "--only",
+                "fgsm",
+                "--out",
+                str(out),
+                "--data-dir",
+                str(mnist_path),
+            ]
+        )
+        == 0
+    )
     res = json.loads((out / "results.json").read_text())["mlp-small"]
     right = res["shift"]["accuracy"]["right"]
     assert len(right) == 7 and right[4] < right[0] - 0.2  # a 4-px shift hurts an MLP badly

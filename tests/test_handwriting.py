@@ -32,16 +32,16 @@ def test_fit_after_training_stores_a_valid_temperature_and_threshold():
     out = handwriting.fit_after_training(model, images, labels)
     assert model.calibration["temperature"] > 0 and model.rejection["method"] == "reject_class"
     assert out["rejection"]["reject_class"] == 10
-    rec = Recognizer(model)                  # the fitted record passes the library's validation
+    rec = Recognizer(model)  # the fitted record passes the library's validation
     verdict = rec.verdicts(images)
     assert verdict["rejected"].mean() <= 0.05  # the threshold rejects at most ~0.5% of these + ink checks
 
 
 def test_centre_by_mass_moves_whole_pixels_and_keeps_blanks():
     a = np.zeros((2, 28, 28), np.float32)
-    a[0, 2:6, 3:7] = 1.0          # centre of mass (3.5, 4.5): moved by rint(10.5), rint(9.5) = (10, 10) px
+    a[0, 2:6, 3:7] = 1.0  # centre of mass (3.5, 4.5): moved by rint(10.5), rint(9.5) = (10, 10) px
     out = centre_by_mass(a)
     assert out[0].sum() == a[0].sum() and out[0, 12:16, 13:17].all() and not out[1].any()
-    assert (handwriting.preprocessing({"scale": 1}, {"centre": "mass"})["centre"] == "mass")
+    assert handwriting.preprocessing({"scale": 1}, {"centre": "mass"})["centre"] == "mass"
     with pytest.raises(ValueError, match="centre must be one of"):
         handwriting.preprocessing({}, {"centre": "middle"})

@@ -19,8 +19,15 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "digitnet"
 REFERENCE_TIER = sorted((PACKAGE / "nn" / "layers").glob("*.py")) + [PACKAGE / "nn" / "optim.py"]
-CONTRACT = {"digitnet.nn", "digitnet.nn.layers", "digitnet.nn.layers.base", "digitnet.nn.init", "digitnet.nn.checks",
-            "digitnet.nn.backend", "digitnet.nn.tiers"} | {f"digitnet.nn.layers.{p.stem}" for p in REFERENCE_TIER}
+CONTRACT = {
+    "digitnet.nn",
+    "digitnet.nn.layers",
+    "digitnet.nn.layers.base",
+    "digitnet.nn.init",
+    "digitnet.nn.checks",
+    "digitnet.nn.backend",
+    "digitnet.nn.tiers",
+} | {f"digitnet.nn.layers.{p.stem}" for p in REFERENCE_TIER}
 
 
 def module_name(path: Path) -> str:
@@ -79,8 +86,13 @@ def test_the_reference_tier_imports_numpy_and_the_contract_only():
 
     def allowed(name):
         top = name.split(".")[0]
-        return (top in stdlib or top == "numpy" or name == "__future__" or name in CONTRACT
-                or name.rpartition(".")[0] in CONTRACT)  # a class imported from a contract module
+        return (
+            top in stdlib
+            or top == "numpy"
+            or name == "__future__"
+            or name in CONTRACT
+            or name.rpartition(".")[0] in CONTRACT
+        )  # a class imported from a contract module
 
     assert violations(REFERENCE_TIER, allowed) == []
 
@@ -92,17 +104,19 @@ def test_data_imports_no_nn_app_or_commands():
 
 
 def test_nothing_imports_commands_but_cli():
-    files = [p for p in modules_under(PACKAGE) if "commands" not in p.relative_to(PACKAGE).parts
-             and p.name != "cli.py"]
+    files = [p for p in modules_under(PACKAGE) if "commands" not in p.relative_to(PACKAGE).parts and p.name != "cli.py"]
     allowed = lambda name: not (name == "digitnet.commands" or name.startswith("digitnet.commands."))
     assert violations(files, allowed) == []
 
 
-@pytest.mark.parametrize("source, wrong", [
-    ("import digitnet.zoo\n", "digitnet.zoo"),
-    ("def f():\n    from digitnet.commands import train\n", "digitnet.commands"),
-    ("from ...data import load\n", "digitnet.data"),
-])
+@pytest.mark.parametrize(
+    "source, wrong",
+    [
+        ("import digitnet.zoo\n", "digitnet.zoo"),
+        ("def f():\n    from digitnet.commands import train\n", "digitnet.commands"),
+        ("from ...data import load\n", "digitnet.data"),
+    ],
+)
 def test_the_check_catches_a_wrong_way_import(source, wrong):
     probe = PACKAGE / "nn" / "layers" / "probe.py"  # parsed as if it were this module; never written
     names = [name for _, name in imports(probe, source)]

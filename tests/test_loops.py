@@ -7,8 +7,15 @@ from digitnet.nn import SGD, Sequential
 from digitnet.nn.layers import ELU, GELU, Dense, Flatten, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from digitnet.nn.loops import LoopMLP, backward_loops, forward_loops, loss_and_output_gradient
 
-ACTIVATION_LAYERS = {"sigmoid": Sigmoid, "linear": Identity, "tanh": Tanh, "relu": ReLU,
-                     "leaky_relu": LeakyReLU, "elu": ELU, "gelu": GELU}
+ACTIVATION_LAYERS = {
+    "sigmoid": Sigmoid,
+    "linear": Identity,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "gelu": GELU,
+}
 TOL = 1e-10
 
 
@@ -92,14 +99,14 @@ def test_training_steps_stay_equal_to_sgd_in_the_framework(rng):
 
 
 def test_single_sample_functions_follow_the_equations():
-    W = [[[1.0, -1.0], [0.5, 2.0]]]          # 2 inputs -> 2 units
+    W = [[[1.0, -1.0], [0.5, 2.0]]]  # 2 inputs -> 2 units
     b = [[0.1, 0.0]]
     zs, acts = forward_loops(W, b, [2.0, 1.0], activation="relu")
     assert zs == [[2.6, 0.0]] and acts[-1] == [2.6, 0.0]
     loss, d_out = loss_and_output_gradient(acts[-1], 0, "mse")
-    assert loss == pytest.approx((1.6 ** 2 + 0.0) / 2) and d_out == pytest.approx([1.6, 0.0])
+    assert loss == pytest.approx((1.6**2 + 0.0) / 2) and d_out == pytest.approx([1.6, 0.0])
     dws, dbs, dx = backward_loops(W, zs, acts, d_out, activation="relu")
-    np.testing.assert_allclose(dws[0], [[3.2, 0.0], [1.6, 0.0]])   # a_i * delta_j; relu'(0) = 0
+    np.testing.assert_allclose(dws[0], [[3.2, 0.0], [1.6, 0.0]])  # a_i * delta_j; relu'(0) = 0
     assert dbs[0] == pytest.approx([1.6, 0.0]) and dx == pytest.approx([1.6, 0.8])
 
 
@@ -119,8 +126,14 @@ def test_loop_network_learns_a_tiny_problem():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((40, 4))
     y = (x[:, 0] + x[:, 1] > 0).astype(int)
-    net = LoopMLP([4, 6, 2], activation="tanh", output_activation="linear", loss="cross_entropy",
-                  weight_init="xavier_normal", seed=1)
+    net = LoopMLP(
+        [4, 6, 2],
+        activation="tanh",
+        output_activation="linear",
+        loss="cross_entropy",
+        weight_init="xavier_normal",
+        seed=1,
+    )
     first = net.train_step(x, y, lr=0.5)
     for _ in range(30):
         last = net.train_step(x, y, lr=0.5)

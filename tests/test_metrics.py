@@ -6,7 +6,9 @@ from digitnet import metrics
 
 def test_metrics_on_a_small_known_case():
     y = np.array([0, 0, 1, 1, 2, 2])
-    proba = np.array([[.9, .1, 0], [.2, .7, .1], [.1, .8, .1], [.1, .8, .1], [.3, .3, .4], [.6, .1, .3]])
+    proba = np.array(
+        [[0.9, 0.1, 0], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.6, 0.1, 0.3]]
+    )
     pred = proba.argmax(1)  # 0 1 1 1 2 0
     assert metrics.accuracy(y, pred) == pytest.approx(4 / 6)
     cm = metrics.confusion_matrix(y, pred, 3)

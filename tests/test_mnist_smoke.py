@@ -12,8 +12,7 @@ def test_seed_network_learns_on_real_mnist(mnist_train, mnist_test):
     y = labels[:2000]
     x_test = mnist_test[0][:1000].astype(np.float32) / 255
     y_test = mnist_test[1][:1000]
-    model = Sequential([Flatten(), Dense(16), Sigmoid(), Dense(16), Sigmoid(), Dense(10)],
-                       input_shape=(28, 28), seed=0)
+    model = Sequential([Flatten(), Dense(16), Sigmoid(), Dense(16), Sigmoid(), Dense(10)], input_shape=(28, 28), seed=0)
     model.compile(SGD(lr=0.5), "cross_entropy")
     before = model.evaluate(x_test, y_test)["accuracy"]
     hist = model.fit(x, y, epochs=10, batch_size=32, verbose=False)

@@ -26,8 +26,17 @@ def trained_mlp(tmp_path, name="mlp-10"):
     """A zoo MLP with a header like 'digitnet train' writes, saved in a run folder."""
     model = zoo.build(name)
     model.preprocessing = {"scale": 1 / 255, "layout": "image"}
-    model.training_config = {"model": name, "optimizer": "adam", "lr": 0.001, "epochs": 3, "validation": 5000,
-                             "dataset": "mnist", "augment": None, "hidden": [128], "activation": "relu"}
+    model.training_config = {
+        "model": name,
+        "optimizer": "adam",
+        "lr": 0.001,
+        "epochs": 3,
+        "validation": 5000,
+        "dataset": "mnist",
+        "augment": None,
+        "hidden": [128],
+        "activation": "relu",
+    }
     model.metrics = {"test_accuracy": 0.9253, "val_accuracy": 0.93}
     model.epochs_done = 3
     return model, nn.save(model, tmp_path / "run-a" / "model.npz")
@@ -39,7 +48,7 @@ def synthetic_test(n=300, seed=0):
     labels = rng.integers(0, 10, n)
     images = np.zeros((n, 28, 28), np.uint8)
     for i, c in enumerate(labels):
-        images[i, 2 * c:2 * c + 4, 10:18] = 255
+        images[i, 2 * c : 2 * c + 4, 10:18] = 255
     return images, labels
 
 
@@ -64,18 +73,30 @@ def test_card_with_test_data_robustness_and_calibration(tmp_path):
     model.compile("adam", lr=0.05)
     for _ in range(60):
         model.train_step(x, labels)
-    model.calibration = {"temperature": 1.7, "method": "temperature", "fitted_on": "validation",
-                         "ece_before": 0.031, "ece_after": 0.012}
+    model.calibration = {
+        "temperature": 1.7,
+        "method": "temperature",
+        "fitted_on": "validation",
+        "ece_before": 0.031,
+        "ece_after": 0.012,
+    }
     model.rejection = {"method": "max_probability", "threshold": 0.6}
     pred = model.predict(x)
     f1 = [2 * ((pred == c) & (labels == c)).sum() / ((pred == c).sum() + (labels == c).sum()) for c in range(10)]
-    robustness = {"run-a": {"shift": {"shifts": [0, 1, 2, 3, 4],
-                                      "accuracy": {"right": [0.9, 0.8, 0.5, 0.3, 0.2], "left": [0.9, 0.7, 0.5, 0.3, 0.1]}},
-                            "fgsm": {"values": [0.0, 0.1], "accuracy": [0.9, 0.25], "method": "fgsm"}}}
+    robustness = {
+        "run-a": {
+            "shift": {
+                "shifts": [0, 1, 2, 3, 4],
+                "accuracy": {"right": [0.9, 0.8, 0.5, 0.3, 0.2], "left": [0.9, 0.7, 0.5, 0.3, 0.1]},
+            },
+            "fgsm": {"values": [0.0, 0.1], "accuracy": [0.9, 0.25], "method": "fgsm"},
+        }
+    }
     (tmp_path / "run-a" / "robustness").mkdir()
     (tmp_path / "run-a" / "robustness" / "results.json").write_text(json.dumps(robustness))
-    (tmp_path / "run-a" / "robustness" / "sample.json").write_text(json.dumps({"n": 2000, "of": 10000, "seed": 0,
-                                                                               "indices": [3, 1]}))
+    (tmp_path / "run-a" / "robustness" / "sample.json").write_text(
+        json.dumps({"n": 2000, "of": 10000, "seed": 0, "indices": [3, 1]})
+    )
     card = modelcard.model_card(model, path, test=(images, labels))
     correct = int((pred == labels).sum())
     assert f"({correct:,}/300)" in card and "computed on the test set now" in card

@@ -29,8 +29,10 @@ def figures(monkeypatch):
 
 def write_run(folder, accuracies):
     folder.mkdir(parents=True)
-    rows = [{"epoch": e + 1, "loss": 1.0 / (e + 1), "accuracy": a, "val_loss": 1.2 / (e + 1), "val_accuracy": a - 0.002}
-            for e, a in enumerate(accuracies)]
+    rows = [
+        {"epoch": e + 1, "loss": 1.0 / (e + 1), "accuracy": a, "val_loss": 1.2 / (e + 1), "val_accuracy": a - 0.002}
+        for e, a in enumerate(accuracies)
+    ]
     (folder / "metrics.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
     return folder
 
@@ -96,14 +98,21 @@ def test_final_accuracy_bars_have_error_bars_and_a_zoomed_axis(tmp_path, figures
     low, high = ax.get_xlim()
     assert 0.9 < low < 0.946 and high > 0.972
     assert [t.get_text() for t in ax.get_yticklabels()] == ["SGD", "Adam", "broken"]
-    assert any(t.get_text() == "diverged" for t in ax.texts) and any("0.9700 ± 0.0020" in t.get_text() for t in ax.texts)
+    assert any(t.get_text() == "diverged" for t in ax.texts) and any(
+        "0.9700 ± 0.0020" in t.get_text() for t in ax.texts
+    )
     plots.plt.close(fig)
 
 
 def test_robustness_figures_name_models_and_epsilon(tmp_path, figures):
-    results = {"mlp": {"shifts": [0, 1], "accuracy": {d: [0.9, 0.5] for d in ("right", "left", "up", "down",
-                                                                            "up-right", "up-left", "down-right",
-                                                                            "down-left")}}}
+    results = {
+        "mlp": {
+            "shifts": [0, 1],
+            "accuracy": {
+                d: [0.9, 0.5] for d in ("right", "left", "up", "down", "up-right", "up-left", "down-right", "down-left")
+            },
+        }
+    }
     plots.shift_grid(results, tmp_path / "s.png")
     assert "mlp" in figures[-1]._suptitle.get_text()
     x = np.zeros((2, 784))
@@ -126,10 +135,13 @@ def test_robustness_sample_is_random_seeded_and_described():
     assert len(np.unique(a)) == 300 and np.all(np.diff(a) > 0) and a.max() > 5000, "not the first 300"
     assert not np.array_equal(a, sample_indices(10000, 300, 1))
     np.testing.assert_array_equal(sample_indices(50, 50, 0), np.arange(50))
-    assert describe_sample(300, 10000, 0, "rob").startswith("using 300 of 10000 test images, a random sample with "
-                                                             "seed 0 (indices in rob/sample.json")
-    assert describe_sample(10000, 10000, 0, "rob", pgd=True) == "using all 10000 test images; PGD uses the first " \
-                                                               "1000 of them"
+    assert describe_sample(300, 10000, 0, "rob").startswith(
+        "using 300 of 10000 test images, a random sample with seed 0 (indices in rob/sample.json"
+    )
+    assert (
+        describe_sample(10000, 10000, 0, "rob", pgd=True) == "using all 10000 test images; PGD uses the first "
+        "1000 of them"
+    )
 
 
 def test_progress_is_silent_off_a_terminal():

@@ -19,8 +19,11 @@ REJECT = {"method": "max_softmax", "threshold": 0.5, "min_shape_ratio": 1.6}
 def _seven(size=120, dark_on_light=True):
     img = Image.new("L", (size, size), 255 if dark_on_light else 0)
     s = size / 120
-    ImageDraw.Draw(img).line([(30 * s, 20 * s), (90 * s, 20 * s), (50 * s, 100 * s)],
-                             fill=0 if dark_on_light else 255, width=max(2, int(9 * s)))
+    ImageDraw.Draw(img).line(
+        [(30 * s, 20 * s), (90 * s, 20 * s), (50 * s, 100 * s)],
+        fill=0 if dark_on_light else 255,
+        width=max(2, int(9 * s)),
+    )
     return img
 
 
@@ -44,10 +47,10 @@ def test_paths_pil_arrays_and_both_polarities_agree(model_file, tmp_path):
         assert r.digit == ref.digit and r.probabilities == pytest.approx(ref.probabilities, abs=1e-6)
     assert answers[3].probabilities == pytest.approx(ref.probabilities, abs=1e-6)  # light on dark: same input
     assert len(ref.probabilities) == 10 and sum(ref.probabilities) == pytest.approx(1.0)
-    assert rec.predict(str(path))[0].digit == ref.digit                          # a single item works too
+    assert rec.predict(str(path))[0].digit == ref.digit  # a single item works too
     rgb = np.stack([dark] * 3, axis=-1)
     assert len(rec.predict(rgb)) == 1 and rec.predict(rgb)[0].digit == ref.digit
-    assert len(rec.predict(np.stack([dark, dark]))) == 2                          # a stack (N, H, W)
+    assert len(rec.predict(np.stack([dark, dark]))) == 2  # a stack (N, H, W)
 
 
 def test_temperature_and_rejection_are_applied(model_file):

@@ -58,6 +58,6 @@ def test_ink_checks_catch_blank_and_specks_but_pass_digits():
     assert rejection.ink_reason(dot, rules) == "too little ink"
     assert rejection.ink_reason(big_dot, rules) == "too little ink"
     assert rejection.ink_reason(one, rules) is None and rejection.ink_reason(seven, rules) is None
-    assert rejection.ink_reason(dot, {}) is None          # no rejection settings: never rejects
+    assert rejection.ink_reason(dot, {}) is None  # no rejection settings: never rejects
     light_on_dark = Image.fromarray(255 - np.asarray(dot))
     assert rejection.ink_reason(light_on_dark, rules) == "too little ink"

@@ -16,7 +16,7 @@ def toy():
     y = rng.integers(0, 3, n)
     images = np.zeros((n, 28, 28), np.float32)
     for i, c in enumerate(y):
-        images[i, 4:24, 3 + 9 * c: 6 + 9 * c] = 1.0
+        images[i, 4:24, 3 + 9 * c : 6 + 9 * c] = 1.0
     images += rng.uniform(0, 0.1, images.shape).astype(np.float32)
     model = Sequential([Flatten(), Dense(32), ReLU(), Dense(3)], input_shape=(1, 28, 28), seed=0)
     model.compile(SGD(lr=0.1), "cross_entropy")

@@ -18,8 +18,9 @@ def read_results(folder):
         return json.load(f)
 
 
-@pytest.mark.parametrize("kind,names", [("optimizers", "sgd,adam"), ("activations", "sigmoid,relu"),
-                                        ("lr", "0.01,0.1")])
+@pytest.mark.parametrize(
+    "kind,names", [("optimizers", "sgd,adam"), ("activations", "sigmoid,relu"), ("lr", "0.01,0.1")]
+)
 def test_compare_writes_results_and_curves(kind, names, tmp_path, mnist_path, capsys):
     out = tmp_path / kind
     rc = main(["compare", kind, *TINY, "--variants", names, "--out", str(out), "--data-dir", str(mnist_path)])
@@ -44,10 +45,24 @@ def test_compare_writes_results_and_curves(kind, names, tmp_path, mnist_path, ca
 
 
 def test_every_variant_changes_only_its_own_setting():
-    assert [v.name for v in variants("optimizers", BASE)] == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop",
-                                                              "adam", "adamw"]
-    assert [v.name for v in variants("activations", BASE)] == ["linear", "sigmoid", "tanh", "relu", "leaky_relu",
-                                                               "elu", "gelu"]
+    assert [v.name for v in variants("optimizers", BASE)] == [
+        "sgd",
+        "momentum",
+        "nesterov",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "adamw",
+    ]
+    assert [v.name for v in variants("activations", BASE)] == [
+        "linear",
+        "sigmoid",
+        "tanh",
+        "relu",
+        "leaky_relu",
+        "elu",
+        "gelu",
+    ]
     assert [v.changes["init"] for v in variants("init", BASE)] == ["normal", "xavier_normal", "he_normal"]
     assert [v.changes["batch_size"] for v in variants("batch-size", BASE, ["1", "256"])] == [1, 256]
     assert [v.name for v in variants("lr", BASE)][:2] == ["lr0.001", "lr0.003"]
@@ -73,9 +88,16 @@ def test_same_seed_same_history_and_divergence_is_reported(mnist_train):
 def test_diverged_variant_in_table(tmp_path, mnist_train):
     images, labels = mnist_train
     data = ((images[:200], labels[:200].astype(np.int64)), (images[200:300], labels[200:300].astype(np.int64)))
-    res = compare("lr", epochs=1, seeds=2, base={"hidden": [16], "activation": "linear", "optimizer": "sgd"},
-                  variant_names=["0.1", "1e9"],
-                  data=data, out=str(tmp_path), verbose=False)
+    res = compare(
+        "lr",
+        epochs=1,
+        seeds=2,
+        base={"hidden": [16], "activation": "linear", "optimizer": "sgd"},
+        variant_names=["0.1", "1e9"],
+        data=data,
+        out=str(tmp_path),
+        verbose=False,
+    )
     good, bad = res["variants"]
     assert good["diverged"] == 0 and bad["diverged"] == 2 and bad["final_val_accuracy"]["mean"] is None
     text = report.table(res)
@@ -86,18 +108,43 @@ def test_diverged_variant_in_table(tmp_path, mnist_train):
 
 def test_compare_loops_agrees_and_times_every_version(tmp_path, mnist_path, capsys):
     out = tmp_path / "loops"
-    rc = main(["compare", "loops", "--train-size", "12", "--epochs", "2", "--loop-epochs", "1",
-               "--numpy-loop-epochs", "1", "--batch-size", "4", "--tier-batch", "0", "--out", str(out),
-               "--data-dir", str(mnist_path)])
+    rc = main(
+        [
+            "compare",
+            "loops",
+            "--train-size",
+            "12",
+            "--epochs",
+            "2",
+            "--loop-epochs",
+            "1",
+            "--numpy-loop-epochs",
+            "1",
+            "--batch-size",
+            "4",
+            "--tier-batch",
+            "0",
+            "--out",
+            str(out),
+            "--data-dir",
+            str(mnist_path),
+        ]
+    )
     assert rc == 0
     res = read_results(out)
     keys = [r["key"] for r in res["rows"]]
-    assert keys == ["loops-list-b1", "loops-numpy-b1", "vectorised-float64-b1", "vectorised-float32-b1",
-                    "vectorised-float64-b4", "vectorised-float32-b4"]
+    assert keys == [
+        "loops-list-b1",
+        "loops-numpy-b1",
+        "vectorised-float64-b1",
+        "vectorised-float32-b1",
+        "vectorised-float64-b4",
+        "vectorised-float32-b4",
+    ]
     for r in res["rows"]:
         assert r["seconds_per_epoch"] > 0 and r["peak_memory_bytes"] > 0 and 0 <= r["test_accuracy"] <= 1
     assert res["rows"][0]["speedup_vs_list_loops"] == 1.0
-    assert res["agreement"]["max_abs_loss_difference"] < 1e-12   # same start, same order, same arithmetic
+    assert res["agreement"]["max_abs_loss_difference"] < 1e-12  # same start, same order, same arithmetic
     assert res["rows"][0]["final_loss"] == pytest.approx(res["rows"][1]["final_loss"], abs=1e-12)
     assert res["seed_reference"]["loop_seconds"] == 136.0 and res["seed_reference"]["vectorised_epochs"] == 200
     assert (out / "loops.png").read_bytes()[:8] == PNG
@@ -141,8 +188,9 @@ def test_bench_quick_inference_structure(tmp_path):
 
 @pytest.mark.slow
 def test_bench_quick_everything(tmp_path, mnist_path):
-    rc = main(["bench", "--quick", "--models", "mlp-16-16", "--out", str(tmp_path / "b.json"),
-               "--data-dir", str(mnist_path)])
+    rc = main(
+        ["bench", "--quick", "--models", "mlp-16-16", "--out", str(tmp_path / "b.json"), "--data-dir", str(mnist_path)]
+    )
     assert rc == 0
     saved = json.loads((tmp_path / "b.json").read_text())
     assert set(saved) >= {"machine", "training", "loops", "inference", "summary"}
@@ -153,8 +201,14 @@ def test_time_tiers_times_every_tier_on_the_same_batch():
     from digitnet.studies import loop_speed, report
 
     rng = np.random.default_rng(0)
-    rows = loop_speed.time_tiers(rng.integers(0, 256, (2, 28, 28)), rng.integers(0, 10, 2), batch_size=2, repeats=1,
-                                 models=("mlp-16-16",), verbose=False)
+    rows = loop_speed.time_tiers(
+        rng.integers(0, 256, (2, 28, 28)),
+        rng.integers(0, 10, 2),
+        batch_size=2,
+        repeats=1,
+        models=("mlp-16-16",),
+        verbose=False,
+    )
     assert [r["tier"] for r in rows] == ["loops", "reference", "fast"]
     assert all(r["seconds_per_step"] > 0 and r["peak_memory_bytes"] > 0 for r in rows)
     assert rows[2]["times_fast"] == 1.0
@@ -162,8 +216,10 @@ def test_time_tiers_times_every_tier_on_the_same_batch():
     assert len(lines) == 5 and "loops" in lines[2]
 
 
-@pytest.mark.parametrize("option, value", [("--numpy-loop-epochs", "-1"), ("--loop-epochs", "-2"),
-                                           ("--tier-batch", "-1"), ("--tier-batch", "100000")])
+@pytest.mark.parametrize(
+    "option, value",
+    [("--numpy-loop-epochs", "-1"), ("--loop-epochs", "-2"), ("--tier-batch", "-1"), ("--tier-batch", "100000")],
+)
 def test_compare_loops_rejects_bad_counts_but_zero_skips(option, value, capsys):
     assert main(["compare", "loops", option, value]) != 0
     assert option.lstrip("-") in capsys.readouterr().err

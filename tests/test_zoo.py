@@ -38,7 +38,11 @@ def test_a_few_train_steps_reduce_the_loss_on_a_tiny_batch(name, rng):
 def test_known_sizes():
     lenet = zoo.build("lenet5")
     assert [layer.output_shape for layer in lenet.layers if isinstance(layer, (Conv2D, MaxPool2D))] == [
-        (6, 24, 24), (6, 12, 12), (16, 8, 8), (16, 4, 4)]
+        (6, 24, 24),
+        (6, 12, 12),
+        (16, 8, 8),
+        (16, 4, 4),
+    ]
     assert lenet.n_params() == 150 + 6 + 2400 + 16 + 256 * 120 + 120 + 120 * 84 + 84 + 84 * 10 + 10
     assert zoo.build("lenet5", c3_table=True).n_params() == lenet.n_params() - 2400 + 1500
     assert zoo.build("mlp-16-16").n_params() == 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10

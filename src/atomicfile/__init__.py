@@ -54,7 +54,7 @@ def remove_stale(path) -> list[str]:
     for name in names:
         if not name.startswith(prefix):
             continue
-        pid_text = name[len(prefix):].split("-", 1)[0]
+        pid_text = name[len(prefix) :].split("-", 1)[0]
         full = os.path.join(folder, name)
         try:
             old = now - os.stat(full).st_mtime > STALE_SECONDS

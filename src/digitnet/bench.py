@@ -87,8 +87,14 @@ def inference_section(models, calls=200, repeats=3) -> list[dict]:
         one = x[:1]
         latency = latency_ms(lambda: model.forward(one), calls)
         best = min(_timed(lambda: model.forward(x)) for _ in range(repeats))
-        rows.append({"model": name, "latency_ms_batch1": latency, "samples_per_s_batch1000": len(x) / best,
-                     "parameters": model.n_params()})
+        rows.append(
+            {
+                "model": name,
+                "latency_ms_batch1": latency,
+                "samples_per_s_batch1000": len(x) / best,
+                "parameters": model.n_params(),
+            }
+        )
     return rows
 
 
@@ -115,8 +121,17 @@ def _child(section, quick, threads, models, data_dir) -> dict:
     env = benchmark_environment(threads)
     if data_dir:
         env["DIGITNET_DATA"] = str(data_dir)
-    argv = [sys.executable, "-m", "digitnet.bench", "--section", section, "--threads", str(threads),
-            "--models", ",".join(models)] + (["--quick"] if quick else [])
+    argv = [
+        sys.executable,
+        "-m",
+        "digitnet.bench",
+        "--section",
+        section,
+        "--threads",
+        str(threads),
+        "--models",
+        ",".join(models),
+    ] + (["--quick"] if quick else [])
     done = subprocess.run(argv, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
@@ -129,9 +144,17 @@ def training_section(quick, threads, models) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "train.json"
-        argv = [sys.executable, "-m", "digitnet.bench_throughput", "--models", ",".join(models), "--threads",
-                str(threads), "--json", str(out)] + (["--batches", "20", "--repeats", "1", "--latency-calls", "50"]
-                                                     if quick else [])
+        argv = [
+            sys.executable,
+            "-m",
+            "digitnet.bench_throughput",
+            "--models",
+            ",".join(models),
+            "--threads",
+            str(threads),
+            "--json",
+            str(out),
+        ] + (["--batches", "20", "--repeats", "1", "--latency-calls", "50"] if quick else [])
         done = subprocess.run(argv, capture_output=True, text=True, env=child_environment(threads))
         if done.returncode != 0:
             return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1], "command": argv}
@@ -144,14 +167,19 @@ def summary(report: dict) -> list[dict]:
     """One row per model: training samples/s (digitnet, torch, ratio), latency, batch-1000 throughput."""
     rows = {}
     for r in report.get("training", {}).get("results", []):
-        rows[r["model"]] = {"model": r["model"], "train_samples_per_s": r["digitnet_samples_per_s"],
-                            "torch_train_samples_per_s": r.get("torch_samples_per_s"), "train_ratio": r.get("ratio"),
-                            "torch_latency_ms_batch1": r.get("torch_latency_ms")}
+        rows[r["model"]] = {
+            "model": r["model"],
+            "train_samples_per_s": r["digitnet_samples_per_s"],
+            "torch_train_samples_per_s": r.get("torch_samples_per_s"),
+            "train_ratio": r.get("ratio"),
+            "torch_latency_ms_batch1": r.get("torch_latency_ms"),
+        }
     inference = report.get("inference")
     for r in inference if isinstance(inference, list) else []:
         row = rows.setdefault(r["model"], {"model": r["model"]})
-        row.update(latency_ms_batch1=r["latency_ms_batch1"],
-                   inference_samples_per_s_batch1000=r["samples_per_s_batch1000"])
+        row.update(
+            latency_ms_batch1=r["latency_ms_batch1"], inference_samples_per_s_batch1000=r["samples_per_s_batch1000"]
+        )
         if row.get("torch_latency_ms_batch1"):
             row["latency_ratio"] = row["torch_latency_ms_batch1"] / r["latency_ms_batch1"]  # > 1: digitnet faster
     return list(rows.values())
@@ -164,17 +192,29 @@ def _fmt(value, spec):
 def format_report(report: dict) -> str:
     """A short text version: machine line, per-model table, the loop comparison's headline."""
     m = report["machine"]
-    blas = ((m.get("numpy_config") or {}).get("Build Dependencies", {}).get("blas", {}) or {})
+    blas = (m.get("numpy_config") or {}).get("Build Dependencies", {}).get("blas", {}) or {}
     workers = report.get("training", {}).get("environment", {}) if isinstance(report.get("training"), dict) else {}
     kernel = workers.get("numpy_blas_kernel") or "?"
-    lines = [(f"{m.get('cpu')}, {m.get('cores')} cores, NumPy {m.get('numpy')} ({blas.get('name', '?')} "
-              f"{blas.get('version', '')}), OPENBLAS_CORETYPE={m['environment'].get('OPENBLAS_CORETYPE')} "
-              f"(workers: unset, kernel {kernel}), threads {report['threads']}, torch {m.get('torch')}")]
+    lines = [
+        (
+            f"{m.get('cpu')}, {m.get('cores')} cores, NumPy {m.get('numpy')} ({blas.get('name', '?')} "
+            f"{blas.get('version', '')}), OPENBLAS_CORETYPE={m['environment'].get('OPENBLAS_CORETYPE')} "
+            f"(workers: unset, kernel {kernel}), threads {report['threads']}, torch {m.get('torch')}"
+        )
+    ]
     head = ("model", "train/s", "torch/s", "ratio", "lat ms", "torch ms", "infer/s b1000")
-    rows = [head] + [(r["model"], _fmt(r.get("train_samples_per_s"), ",.0f"),
-                      _fmt(r.get("torch_train_samples_per_s"), ",.0f"), _fmt(r.get("train_ratio"), ".2f"),
-                      _fmt(r.get("latency_ms_batch1"), ".3f"), _fmt(r.get("torch_latency_ms_batch1"), ".3f"),
-                      _fmt(r.get("inference_samples_per_s_batch1000"), ",.0f")) for r in report["summary"]]
+    rows = [head] + [
+        (
+            r["model"],
+            _fmt(r.get("train_samples_per_s"), ",.0f"),
+            _fmt(r.get("torch_train_samples_per_s"), ",.0f"),
+            _fmt(r.get("train_ratio"), ".2f"),
+            _fmt(r.get("latency_ms_batch1"), ".3f"),
+            _fmt(r.get("torch_latency_ms_batch1"), ".3f"),
+            _fmt(r.get("inference_samples_per_s_batch1000"), ",.0f"),
+        )
+        for r in report["summary"]
+    ]
     widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
     lines += ["  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(r, widths))) for r in rows]
     for section in ("training", "loops", "inference"):
@@ -189,8 +229,15 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def run_all(quick=False, out=None, threads=None, models=None, sections=("training", "loops", "inference"),
-            data_dir=None, verbose=True) -> dict:
+def run_all(
+    quick=False,
+    out=None,
+    threads=None,
+    models=None,
+    sections=("training", "loops", "inference"),
+    data_dir=None,
+    verbose=True,
+) -> dict:
     """Run the chosen sections and write one JSON file (default runs/bench-DATE-TIME.json); returns the report."""
     from digitnet import zoo
 
@@ -199,8 +246,13 @@ def run_all(quick=False, out=None, threads=None, models=None, sections=("trainin
     unknown = [m for m in models if m not in zoo.NAMES]
     if unknown:
         raise ValueError(f"unknown model(s) {', '.join(unknown)}; expected some of: {', '.join(zoo.NAMES)}")
-    report = {"created": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": bool(quick), "threads": threads,
-              "models": models, "machine": machine.facts()}
+    report = {
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "quick": bool(quick),
+        "threads": threads,
+        "models": models,
+        "machine": machine.facts(),
+    }
     for section in sections:
         if verbose:
             print(f"bench: {section} ...", flush=True)

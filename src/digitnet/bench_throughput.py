@@ -52,8 +52,14 @@ from digitnet import zoo
 from digitnet.bench import benchmark_environment, blas_kernels, latency_ms
 from digitnet.nn import Adam
 
-WORKER_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-                    "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+WORKER_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "MALLOC_MMAP_THRESHOLD_",
+    "MALLOC_TRIM_THRESHOLD_",
+)
 
 
 def parse_args(argv=None):
@@ -65,8 +71,11 @@ def parse_args(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="alternating subprocess runs per side (medians)")
     parser.add_argument("--latency-calls", type=int, default=200)
     parser.add_argument("--json", help="also write the figures to this JSON file")
-    parser.add_argument("--keep-blas-pinning", action="store_true",
-                        help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the workers' environment")
+    parser.add_argument(
+        "--keep-blas-pinning",
+        action="store_true",
+        help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the workers' environment",
+    )
     parser.add_argument("--side", choices=["digitnet", "torch"], help=argparse.SUPPRESS)  # worker mode
     return parser.parse_args(argv)
 
@@ -117,8 +126,11 @@ def torch_model(model):
             if (pt, pl) != (pb, pr):
                 mods.append(torch.nn.ZeroPad2d((pl, pr, pt, pb)))
             pad = (pt, pl) if (pt, pl) == (pb, pr) else 0
-            mods.append(torch.nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride,
-                                        pad, bias=layer.use_bias))
+            mods.append(
+                torch.nn.Conv2d(
+                    layer.in_channels, layer.out_channels, layer.kernel_size, layer.stride, pad, bias=layer.use_bias
+                )
+            )
         elif kind in ("MaxPool2D", "AvgPool2D"):
             cls = torch.nn.MaxPool2d if kind == "MaxPool2D" else torch.nn.AvgPool2d
             mods.append(cls(tuple(cfg["kernel_size"]), tuple(cfg["stride"])))
@@ -132,8 +144,14 @@ def torch_model(model):
         elif kind == "Dropout":
             mods.append(torch.nn.Dropout(layer.rate))
         else:
-            mods.append({"ReLU": torch.nn.ReLU, "Sigmoid": torch.nn.Sigmoid, "Tanh": torch.nn.Tanh,
-                         "Identity": torch.nn.Identity}[kind]())
+            mods.append(
+                {
+                    "ReLU": torch.nn.ReLU,
+                    "Sigmoid": torch.nn.Sigmoid,
+                    "Tanh": torch.nn.Tanh,
+                    "Identity": torch.nn.Identity,
+                }[kind]()
+            )
     return torch.nn.Sequential(*mods)
 
 
@@ -144,7 +162,8 @@ def digitnet_run(name, x, y, batch):
 
     def train(i, j):
         for k in range(i, j):
-            model.train_step(x[k * batch:(k + 1) * batch], y[k * batch:(k + 1) * batch])
+            model.train_step(x[k * batch : (k + 1) * batch], y[k * batch : (k + 1) * batch])
+
     one = x[:1]
     return train, lambda: model.forward(one)
 
@@ -161,7 +180,7 @@ def torch_run(name, x, y, batch):
         net.train()
         for k in range(i, j):
             opt.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(net(xt[k * batch:(k + 1) * batch]), yt[k * batch:(k + 1) * batch])
+            loss = F.cross_entropy(net(xt[k * batch : (k + 1) * batch]), yt[k * batch : (k + 1) * batch])
             loss.backward()
             opt.step()
 
@@ -169,6 +188,7 @@ def torch_run(name, x, y, batch):
         net.eval()
         with torch.inference_mode():
             net(xt[:1])
+
     return train, forward
 
 
@@ -187,29 +207,63 @@ def worker(args, side, name) -> int:
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     kernels = blas_kernels()
     if side == "torch":  # MKL / oneDNN are linked into torch, out of threadpoolctl's sight: torch's own report
-        kernels.append({"user_api": "torch", "internal_api": "aten", "version": torch.__version__,
-                        "architecture": torch.backends.cpu.get_cpu_capability(),
-                        "num_threads": torch.get_num_threads()})
-    print(json.dumps({"samples_per_s": args.batches * args.batch_size / seconds,
-                      "samples_per_cpu_s": args.batches * args.batch_size / cpu_seconds,
-                      "latency_ms": latency_ms(forward, args.latency_calls), "kernels": kernels,
-                      "environment": {k: os.environ.get(k) for k in WORKER_VARIABLES}}))
+        kernels.append(
+            {
+                "user_api": "torch",
+                "internal_api": "aten",
+                "version": torch.__version__,
+                "architecture": torch.backends.cpu.get_cpu_capability(),
+                "num_threads": torch.get_num_threads(),
+            }
+        )
+    print(
+        json.dumps(
+            {
+                "samples_per_s": args.batches * args.batch_size / seconds,
+                "samples_per_cpu_s": args.batches * args.batch_size / cpu_seconds,
+                "latency_ms": latency_ms(forward, args.latency_calls),
+                "kernels": kernels,
+                "environment": {k: os.environ.get(k) for k in WORKER_VARIABLES},
+            }
+        )
+    )
     return 0
 
 
 def run_side(args, side, name) -> dict:
     """One worker process: {samples_per_s, samples_per_cpu_s, latency_ms, kernels, environment}."""
-    argv = [sys.executable, "-m", "digitnet.bench_throughput", "--side", side, "--models", name,
-            "--batches", str(args.batches), "--batch-size", str(args.batch_size), "--threads", str(args.threads),
-            "--latency-calls", str(args.latency_calls)]
+    argv = [
+        sys.executable,
+        "-m",
+        "digitnet.bench_throughput",
+        "--side",
+        side,
+        "--models",
+        name,
+        "--batches",
+        str(args.batches),
+        "--batch-size",
+        str(args.batch_size),
+        "--threads",
+        str(args.threads),
+        "--latency-calls",
+        str(args.latency_calls),
+    ]
     env = child_environment(args.threads, keep_blas_pinning=args.keep_blas_pinning)
     out = subprocess.run(argv, check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
+
 def kernel_names(kernels) -> str:
     """'openblas 0.3.31 SkylakeX x2' style summary of threadpoolctl's report."""
-    return ", ".join(f"{k.get('internal_api')} {k.get('version', '')} {k.get('architecture', '')} "
-                     f"x{k.get('num_threads')}".replace("  ", " ") for k in kernels) or "(threadpoolctl missing)"
+    return (
+        ", ".join(
+            f"{k.get('internal_api')} {k.get('version', '')} {k.get('architecture', '')} "
+            f"x{k.get('num_threads')}".replace("  ", " ")
+            for k in kernels
+        )
+        or "(threadpoolctl missing)"
+    )
 
 
 def measure(args, name, sides) -> dict:
@@ -217,7 +271,7 @@ def measure(args, name, sides) -> dict:
     runs = {side: [] for side in sides}
     load_before = os.getloadavg()[0]
     for r in range(args.repeats):
-        for side in (sides if r % 2 == 0 else sides[::-1]):
+        for side in sides if r % 2 == 0 else sides[::-1]:
             runs[side].append(run_side(args, side, name))
     row = {"model": name, "load_average_before": load_before, "load_average_after": os.getloadavg()[0]}
     for side in sides:
@@ -245,12 +299,20 @@ def main(argv=None) -> int:
         return worker(args, args.side, names[0])
     _, _, source = training_images(1, np.random.default_rng(0))
     worker_env = child_environment(args.threads, keep_blas_pinning=args.keep_blas_pinning)
-    env = {"numpy": np.__version__, "torch": metadata.version("torch") if have_torch() else None,
-           "threads": args.threads,
-           "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
-           "workers": {k: worker_env.get(k, "(unset)") for k in WORKER_VARIABLES},
-           "python": platform.python_version(), "cores": os.cpu_count(), "data": source, "batches": args.batches,
-           "batch_size": args.batch_size, "repeats": args.repeats, "statistic": "median of alternating runs"}
+    env = {
+        "numpy": np.__version__,
+        "torch": metadata.version("torch") if have_torch() else None,
+        "threads": args.threads,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "workers": {k: worker_env.get(k, "(unset)") for k in WORKER_VARIABLES},
+        "python": platform.python_version(),
+        "cores": os.cpu_count(),
+        "data": source,
+        "batches": args.batches,
+        "batch_size": args.batch_size,
+        "repeats": args.repeats,
+        "statistic": "median of alternating runs",
+    }
     print(" ".join(f"{k}={v}" for k, v in env.items() if k != "workers"))
     print("workers: " + " ".join(f"{k}={v}" for k, v in env["workers"].items()))
     sides = ["digitnet"] + (["torch"] if have_torch() else [])
@@ -259,15 +321,21 @@ def main(argv=None) -> int:
         row = measure(args, name, sides)
         if not rows:
             env["numpy_blas_kernel"] = kernel_names(row["digitnet_kernels"])
-            print(f"kernels: digitnet: {env['numpy_blas_kernel']}"
-                  + (f"; torch: {kernel_names(row['torch_kernels'])}" if "torch" in sides else ""))
-            print(f"{'model':12s} {'digitnet/s':>11s} {'torch/s':>9s} {'ratio':>6s} {'(runs)':>16s} {'lat ms':>7s} "
-                  f"{'torch ms':>8s} {'load':>9s} {'cpu-ratio':>9s}")
+            print(
+                f"kernels: digitnet: {env['numpy_blas_kernel']}"
+                + (f"; torch: {kernel_names(row['torch_kernels'])}" if "torch" in sides else "")
+            )
+            print(
+                f"{'model':12s} {'digitnet/s':>11s} {'torch/s':>9s} {'ratio':>6s} {'(runs)':>16s} {'lat ms':>7s} "
+                f"{'torch ms':>8s} {'load':>9s} {'cpu-ratio':>9s}"
+            )
         line = f"{name:12s} {row['digitnet_samples_per_s']:11.0f} "
         if "torch" in sides:
             spread = "/".join(f"{r:.2f}" for r in row["ratio_runs"])
-            line += (f"{row['torch_samples_per_s']:9.0f} {row['ratio']:6.2f} {spread:>16s} "
-                     f"{row['digitnet_latency_ms']:7.3f} {row['torch_latency_ms']:8.3f}")
+            line += (
+                f"{row['torch_samples_per_s']:9.0f} {row['ratio']:6.2f} {spread:>16s} "
+                f"{row['digitnet_latency_ms']:7.3f} {row['torch_latency_ms']:8.3f}"
+            )
         else:
             line += f"{'-':>9s} {'-':>6s} {'-':>16s} {row['digitnet_latency_ms']:7.3f} {'-':>8s}"
         line += f" {row['load_average_before']:4.1f}-{row['load_average_after']:<4.1f}"

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 METHODS = ("temperature",)
-T_RANGE = (0.05, 20.0)   # the search interval for T
+T_RANGE = (0.05, 20.0)  # the search interval for T
 DIGITS = 10
 
 
@@ -53,8 +53,9 @@ def fit_temperature(logits, labels, bounds=T_RANGE) -> float:
     if not np.isfinite(logits).all():
         raise ValueError("cannot fit a temperature: the logits contain NaN or infinity")
     lo, hi = (math.log(b) for b in bounds)
-    result = minimize_scalar(lambda s: nll(logits, labels, math.exp(s)), bounds=(lo, hi), method="bounded",
-                             options={"xatol": 1e-5})
+    result = minimize_scalar(
+        lambda s: nll(logits, labels, math.exp(s)), bounds=(lo, hi), method="bounded", options={"xatol": 1e-5}
+    )
     return float(math.exp(result.x))
 
 
@@ -91,6 +92,10 @@ def fit(logits, labels, bins: int = 15) -> dict:
 
     z = digit_logits(logits)
     t = fit_temperature(z, labels)
-    return {"method": "temperature", "temperature": round(t, 6), "fitted_on": "validation",
-            "ece_before": round(expected_calibration_error(labels, softmax(z), bins), 6),
-            "ece_after": round(expected_calibration_error(labels, softmax(z, t), bins), 6)}
+    return {
+        "method": "temperature",
+        "temperature": round(t, 6),
+        "fitted_on": "validation",
+        "ece_before": round(expected_calibration_error(labels, softmax(z), bins), 6),
+        "ece_after": round(expected_calibration_error(labels, softmax(z, t), bins), 6),
+    }

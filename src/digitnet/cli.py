@@ -24,8 +24,20 @@ import threading
 
 from digitnet import __version__
 
-COMMANDS = ["train", "evaluate", "predict", "view", "plot", "info", "robustness", "compare", "bench", "draw", "synth",
-            "export"]
+COMMANDS = [
+    "train",
+    "evaluate",
+    "predict",
+    "view",
+    "plot",
+    "info",
+    "robustness",
+    "compare",
+    "bench",
+    "draw",
+    "synth",
+    "export",
+]
 
 
 class Parser(argparse.ArgumentParser):

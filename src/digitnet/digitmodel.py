@@ -30,13 +30,13 @@ def check_digit_model(model, path="model") -> None:
     """Raise ModelFileError unless ``model`` takes 28x28 images and has the digit outputs."""
     shape = tuple(model.input_shape or ())
     if math.prod(shape) != IMAGE_VALUES:
-        raise ModelFileError(f"{path}: model takes inputs of shape {shape}; a digit model takes 28x28 = "
-                             f"{IMAGE_VALUES} values")
+        raise ModelFileError(
+            f"{path}: model takes inputs of shape {shape}; a digit model takes 28x28 = {IMAGE_VALUES} values"
+        )
     out = model.layers[-1].output_shape if model.layers else shape
     want = expected_outputs(model)
     if tuple(out) != (want,):
-        extra = " (rejection.reject_class is 10)" if want == 11 else \
-            " (or 11 with rejection.reject_class 10)"
+        extra = " (rejection.reject_class is 10)" if want == 11 else " (or 11 with rejection.reject_class 10)"
         raise ModelFileError(f"{path}: model has output shape {tuple(out)}; a digit model has {want} outputs{extra}")
 
 

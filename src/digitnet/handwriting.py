@@ -23,8 +23,8 @@ import numpy as np
 
 from digitnet import calibration, rejection
 
-VALIDATION_SEED_OFFSET = 7919       # generator seeds for validation images differ from training ones
-REJECT_TARGET = 0.005               # share of validation digits the threshold may reject
+VALIDATION_SEED_OFFSET = 7919  # generator seeds for validation images differ from training ones
+REJECT_TARGET = 0.005  # share of validation digits the threshold may reject
 
 
 def _uint8(images) -> np.ndarray:
@@ -52,10 +52,10 @@ def synthetic_negatives(n: int, seed: int) -> np.ndarray:
     for k, kind in enumerate(kinds):
         images = synth.mnist_style_negatives(kind, per_kind, split="train", seed=int(seed) * 101 + k)
         parts.append(_uint8(images[0] if isinstance(images, tuple) else images))
-    return np.concatenate(parts)[:int(n)]
+    return np.concatenate(parts)[: int(n)]
 
 
-CLASS_OPTION_MODELS = ("reader", "reader-large", "lenet-wide", "lenet5")   # zoo builders taking ``classes``
+CLASS_OPTION_MODELS = ("reader", "reader-large", "lenet-wide", "lenet5")  # zoo builders taking ``classes``
 
 
 def model_options(cfg: dict) -> dict:
@@ -63,8 +63,10 @@ def model_options(cfg: dict) -> dict:
     if cfg.get("model") in CLASS_OPTION_MODELS:
         return {"classes": 11 if cfg.get("negatives") else 10}
     if cfg.get("negatives"):
-        raise ValueError(f"negatives need a model with a 'not a digit' output ({', '.join(CLASS_OPTION_MODELS)}), "
-                         f"got {cfg.get('model')!r}")
+        raise ValueError(
+            f"negatives need a model with a 'not a digit' output ({', '.join(CLASS_OPTION_MODELS)}), "
+            f"got {cfg.get('model')!r}"
+        )
     return {}
 
 
@@ -110,7 +112,7 @@ def fit_after_training(model, val_images, val_labels, cfg: dict | None = None, t
     method = "reject_class" if output_count(model) == 11 else "max_softmax"
     model.calibration = {}
     model.rejection = {"method": method, "threshold": 1.0, **({"reject_class": 10} if method == "reject_class" else {})}
-    plain = Recognizer(model)   # T = 1, nothing rejected by score yet
+    plain = Recognizer(model)  # T = 1, nothing rejected by score yet
     logits = plain.logits(val_images)
     model.calibration = calibration.fit(logits, np.asarray(val_labels))
     digits28 = [np.asarray(val_images)]
@@ -121,8 +123,7 @@ def fit_after_training(model, val_images, val_labels, cfg: dict | None = None, t
     t = calibration.temperature(model)
     digit_scores = rejection.scores(logits, {"method": method}, t)
     # the ink checks run on the MNIST-style image here; only digits passing them count against the target
-    passes = np.array([rejection.ink_reason(im, {"method": "ink"}) is None
-                       for part in digits28 for im in part])
+    passes = np.array([rejection.ink_reason(im, {"method": "ink"}) is None for part in digits28 for im in part])
     model.rejection = rejection.config(method, digit_scores[passes], target=target)
     return {"calibration": model.calibration, "rejection": model.rejection}
 

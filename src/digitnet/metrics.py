@@ -1,13 +1,13 @@
 """Classification metrics on labels and predicted probabilities (NumPy, host side).
 
-    accuracy          mean(pred == y)
-    top_k_accuracy    mean(y in the k most probable classes)
-    confusion_matrix  C[t, p] = number of samples of true class t predicted as p
-    per_class         precision_c = C[c,c] / sum_t C[t,c], recall_c = C[c,c] / sum_p C[c,p],
-                      F1_c = 2 P R / (P + R)   (0 where undefined)
-    reliability       per-bin confidence and accuracy (15 equal-width bins), the reliability diagram
-    expected_calibration_error   ECE = sum_b n_b/N |acc_b - conf_b|
-    selective_accuracy           accuracy vs share of inputs answered, most confident first
+accuracy          mean(pred == y)
+top_k_accuracy    mean(y in the k most probable classes)
+confusion_matrix  C[t, p] = number of samples of true class t predicted as p
+per_class         precision_c = C[c,c] / sum_t C[t,c], recall_c = C[c,c] / sum_p C[c,p],
+                  F1_c = 2 P R / (P + R)   (0 where undefined)
+reliability       per-bin confidence and accuracy (15 equal-width bins), the reliability diagram
+expected_calibration_error   ECE = sum_b n_b/N |acc_b - conf_b|
+selective_accuracy           accuracy vs share of inputs answered, most confident first
 """
 
 from __future__ import annotations
@@ -44,8 +44,7 @@ def per_class(cm: np.ndarray) -> dict:
         precision = np.where(predicted > 0, tp / predicted, 0.0)
         recall = np.where(support > 0, tp / support, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return {"precision": precision.tolist(), "recall": recall.tolist(), "f1": f1.tolist(),
-            "support": support.tolist()}
+    return {"precision": precision.tolist(), "recall": recall.tolist(), "f1": f1.tolist(), "support": support.tolist()}
 
 
 def confident_mistakes(y, proba, n: int = 10) -> list[dict]:
@@ -54,8 +53,10 @@ def confident_mistakes(y, proba, n: int = 10) -> list[dict]:
     pred = proba.argmax(axis=1)
     wrong = np.flatnonzero(pred != y)
     order = wrong[np.argsort(-proba[wrong, pred[wrong]], kind="stable")][:n]
-    return [{"index": int(i), "true": int(y[i]), "predicted": int(pred[i]),
-             "confidence": float(proba[i, pred[i]])} for i in order]
+    return [
+        {"index": int(i), "true": int(y[i]), "predicted": int(pred[i]), "confidence": float(proba[i, pred[i]])}
+        for i in order
+    ]
 
 
 def report(y, proba, halves: bool = True) -> dict:
@@ -68,9 +69,15 @@ def report(y, proba, halves: bool = True) -> dict:
     y, proba = np.asarray(y).astype(np.int64), np.asarray(proba)
     pred = proba.argmax(axis=1)
     cm = confusion_matrix(y, pred, proba.shape[1])
-    out = {"n": int(y.size), "accuracy": accuracy(y, pred), "top2_accuracy": top_k_accuracy(y, proba, 2),
-           "errors": int((pred != y).sum()), "per_class": per_class(cm), "confusion_matrix": cm.tolist(),
-           "confident_mistakes": confident_mistakes(y, proba)}
+    out = {
+        "n": int(y.size),
+        "accuracy": accuracy(y, pred),
+        "top2_accuracy": top_k_accuracy(y, proba, 2),
+        "errors": int((pred != y).sum()),
+        "per_class": per_class(cm),
+        "confusion_matrix": cm.tolist(),
+        "confident_mistakes": confident_mistakes(y, proba),
+    }
     if halves and y.size >= 2:
         h = y.size // 2
         out["halves"] = {"first": accuracy(y[:h], pred[:h]), "last": accuracy(y[h:], pred[h:]), "split_at": h}
@@ -104,9 +111,14 @@ def reliability(y, proba, bins: int = 15) -> dict:
         mean_conf, mean_acc = conf_sum / count, acc_sum / count
     n = max(int(y.size), 1)
     ece = float(np.sum(np.abs(acc_sum - conf_sum)) / n)
-    return {"bins": int(bins), "edges": np.linspace(0, 1, bins + 1).round(6).tolist(), "count": count.tolist(),
-            "confidence": [None if c == 0 else float(v) for c, v in zip(count, mean_conf)],
-            "accuracy": [None if c == 0 else float(v) for c, v in zip(count, mean_acc)], "ece": ece}
+    return {
+        "bins": int(bins),
+        "edges": np.linspace(0, 1, bins + 1).round(6).tolist(),
+        "count": count.tolist(),
+        "confidence": [None if c == 0 else float(v) for c, v in zip(count, mean_conf)],
+        "accuracy": [None if c == 0 else float(v) for c, v in zip(count, mean_acc)],
+        "ece": ece,
+    }
 
 
 def expected_calibration_error(y, proba, bins: int = 15) -> float:
@@ -130,7 +142,12 @@ def selective_accuracy(y, proba, score=None, coverages=(1.0, 0.99, 0.98, 0.95, 0
         if not 0 < c <= 1:
             raise ValueError(f"coverages must be in (0, 1], got {c!r}")
         k = min(max(int(np.ceil(c * y.size)), 1), y.size) if y.size else 0
-        out.append({"coverage": float(c), "answered": int(k),
-                    "accuracy": float(cumulative[k - 1] / k) if k else float("nan"),
-                    "threshold": float(doubt[order[k - 1]]) if k else float("nan")})
+        out.append(
+            {
+                "coverage": float(c),
+                "answered": int(k),
+                "accuracy": float(cumulative[k - 1] / k) if k else float("nan"),
+                "threshold": float(doubt[order[k - 1]]) if k else float("nan"),
+            }
+        )
     return out

@@ -30,8 +30,21 @@ from digitnet.data.inputs import model_inputs
 
 Z95 = 1.959964
 STANDARD_TEST_SIZE = {"mnist": 10000, "fashion-mnist": 10000}  # the test splits 'digitnet train' scores on
-RECIPE_KEYS = ("model", "optimizer", "lr", "schedule", "epochs", "batch_size", "weight_decay", "loss",
-               "label_smoothing", "augment", "patience", "seed", "dtype")
+RECIPE_KEYS = (
+    "model",
+    "optimizer",
+    "lr",
+    "schedule",
+    "epochs",
+    "batch_size",
+    "weight_decay",
+    "loss",
+    "label_smoothing",
+    "augment",
+    "patience",
+    "seed",
+    "dtype",
+)
 MLP_KEYS = ("hidden", "activation", "dropout", "init")  # options of 'digitnet train --model mlp' only
 
 
@@ -55,8 +68,13 @@ def evaluate(model, images, labels) -> dict:
     cm = metrics.confusion_matrix(labels, pred, proba.shape[1])
     scores = metrics.per_class(cm)
     n_digits = int(labels.max()) + 1 if labels.size else 10
-    return {"n": int(labels.size), "correct": int((pred == labels).sum()), "f1": scores["f1"][:n_digits],
-            "rejected": int((pred >= n_digits).sum()), "source": "computed on the test set now"}
+    return {
+        "n": int(labels.size),
+        "correct": int((pred == labels).sum()),
+        "f1": scores["f1"][:n_digits],
+        "rejected": int((pred >= n_digits).sum()),
+        "source": "computed on the test set now",
+    }
 
 
 def _json_file(path):
@@ -91,8 +109,10 @@ def _data(training: dict, n_test) -> list[str]:
     lines = [f"- Dataset: **{dataset}** (training split for training, test split for the figures below)."]
     if isinstance(val, (int, float)) and val:
         held = f"{val:.0%} of" if 0 < val < 1 else f"the last {int(val):,} images of"
-        lines.append(f"- Model selection: the epoch with the best accuracy on {held} the training split, "
-                     "held out from training (validation); the test set was not used for selection.")
+        lines.append(
+            f"- Model selection: the epoch with the best accuracy on {held} the training split, "
+            "held out from training (validation); the test set was not used for selection."
+        )
     if training.get("train_size"):
         lines.append(f"- Trained on the first {int(training['train_size']):,} training images only.")
     if training.get("augment"):
@@ -115,8 +135,12 @@ def _accuracy(model, dataset, scores) -> tuple[list[str], float | None]:
             return [f"Test accuracy **{acc:.2%}** (from the model file; test-set size unknown, no interval)."], acc
         k, source = round(acc * n), "from the model file's header"
     lo, hi = wilson_interval(k, n)
-    text = [(f"Test accuracy **{k / n:.2%}** ({k:,}/{n:,}), 95% confidence interval {lo:.2%} - {hi:.2%} "
-             f"(Wilson score interval; {source}).")]
+    text = [
+        (
+            f"Test accuracy **{k / n:.2%}** ({k:,}/{n:,}), 95% confidence interval {lo:.2%} - {hi:.2%} "
+            f"(Wilson score interval; {source})."
+        )
+    ]
     if scores is not None and scores.get("rejected"):
         text.append(f"{scores['rejected']:,} test digits were answered 'not a digit' (counted as errors).")
     return text, k / n
@@ -134,10 +158,13 @@ def _f1(model, scores) -> list[str]:
     if f1 is None:
         return ["Not available: no test data was found and the model file records no per-class scores."]
     worst = int(np.argmin(f1))
-    return (["| digit | " + " | ".join(str(c) for c in range(len(f1))) + " |",
-             "|---" * (len(f1) + 1) + "|",
-             "| F1 | " + " | ".join(f"{v:.3f}" for v in f1) + " |", "",
-             f"Lowest F1: digit {worst} ({f1[worst]:.3f}); {source}."])
+    return [
+        "| digit | " + " | ".join(str(c) for c in range(len(f1))) + " |",
+        "|---" * (len(f1) + 1) + "|",
+        "| F1 | " + " | ".join(f"{v:.3f}" for v in f1) + " |",
+        "",
+        f"Lowest F1: digit {worst} ({f1[worst]:.3f}); {source}.",
+    ]
 
 
 def _robustness(found) -> list[str]:
@@ -152,12 +179,20 @@ def _robustness(found) -> list[str]:
     if "shift" in result:
         s = result["shift"]
         mean = np.mean([acc for acc in s["accuracy"].values()], axis=0)
-        lines.append("- Shifted digits (mean accuracy over 8 directions): "
-                     + ", ".join(f"{px} px {a:.1%}" for px, a in zip(s["shifts"], mean)) + ".")
+        lines.append(
+            "- Shifted digits (mean accuracy over 8 directions): "
+            + ", ".join(f"{px} px {a:.1%}" for px, a in zip(s["shifts"], mean))
+            + "."
+        )
         if "right" in s["accuracy"] and len(s["accuracy"]["right"]) > 4:
             lines.append(f"- 4 px to the right: {s['accuracy']['right'][4]:.1%}.")
-    names = {"rotation": "Rotation (degrees)", "noise": "Gaussian noise (sigma)", "thickness": "Stroke thickness (px)",
-             "fgsm": "FGSM attack (L-inf eps)", "pgd": "PGD attack (L-inf eps)"}
+    names = {
+        "rotation": "Rotation (degrees)",
+        "noise": "Gaussian noise (sigma)",
+        "thickness": "Stroke thickness (px)",
+        "fgsm": "FGSM attack (L-inf eps)",
+        "pgd": "PGD attack (L-inf eps)",
+    }
     for kind, title in names.items():
         if kind in result and "values" in result[kind]:
             pairs = zip(result[kind]["values"], result[kind]["accuracy"])
@@ -185,24 +220,34 @@ def _calibration(model) -> list[str]:
 
 def _failure_modes(model, training, robustness) -> list[str]:
     kinds = {layer.to_config()["class"] for layer in model.layers}
-    modes = [("- Inputs must look like MNIST: a white digit on black, about 20x20 px centred by mass in 28x28. "
-              "Photos or scans need the preprocessing of `digitnet predict` (digitnet.data.preprocess) first.")]
+    modes = [
+        (
+            "- Inputs must look like MNIST: a white digit on black, about 20x20 px centred by mass in 28x28. "
+            "Photos or scans need the preprocessing of `digitnet predict` (digitnet.data.preprocess) first."
+        )
+    ]
     augment = training.get("augment") or ""
     if "Conv2D" not in kinds:
         shift = ""
         if robustness and "shift" in robustness and len(robustness["shift"]["accuracy"].get("right", [])) > 4:
             shift = f" (measured: {robustness['shift']['accuracy']['right'][4]:.1%} at 4 px right)"
-        modes.append("- Shifted digits: an MLP sees each pixel at a fixed position, so digits moved a few pixels "
-                     f"off centre are often misread{shift}.")
+        modes.append(
+            "- Shifted digits: an MLP sees each pixel at a fixed position, so digits moved a few pixels "
+            f"off centre are often misread{shift}."
+        )
     elif "shift" not in augment:
         modes.append("- Trained without shift augmentation: accuracy falls for digits far off centre.")
     rejection = getattr(model, "rejection", None) or {}
     if not rejection:
-        modes.append("- Not a digit: letters, scribbles or empty images still get one of the ten digits, often "
-                     "with high probability (the model has no rejection).")
+        modes.append(
+            "- Not a digit: letters, scribbles or empty images still get one of the ten digits, often "
+            "with high probability (the model has no rejection)."
+        )
     else:
-        modes.append(f"- Not a digit: the model says so by its '{rejection.get('method')}' rule; inputs unlike "
-                     "anything in training can still get a confident digit.")
+        modes.append(
+            f"- Not a digit: the model says so by its '{rejection.get('method')}' rule; inputs unlike "
+            "anything in training can still get a confident digit."
+        )
     modes.append("- Adversarial perturbations (FGSM/PGD) far smaller than a stroke can change the answer.")
     if training.get("dataset", "mnist") != "mnist":
         modes.append(f"- Trained on {training['dataset']}, not on handwritten digits.")
@@ -210,10 +255,15 @@ def _failure_modes(model, training, robustness) -> list[str]:
 
 
 def _intended_use(dataset: str) -> str:
-    what = ("single handwritten digits 0-9 in 28x28 grey images (MNIST style)" if dataset == "mnist"
-            else f"28x28 grey images into the 10 classes of {dataset}")
-    return (f"Recognising {what}, for teaching, demonstrations and experiments. Not evaluated for, and not "
-            "meant for, decisions about people (cheques, forms, identity).")
+    what = (
+        "single handwritten digits 0-9 in 28x28 grey images (MNIST style)"
+        if dataset == "mnist"
+        else f"28x28 grey images into the 10 classes of {dataset}"
+    )
+    return (
+        f"Recognising {what}, for teaching, demonstrations and experiments. Not evaluated for, and not "
+        "meant for, decisions about people (cheques, forms, identity)."
+    )
 
 
 def model_card(model, model_path, test=None) -> str:
@@ -226,20 +276,48 @@ def model_card(model, model_path, test=None) -> str:
     found = robustness_results(folder, name)
     robustness = found[0] if found else None
     accuracy, _ = _accuracy(model, training.get("dataset", "mnist"), scores)
-    n_test = scores["n"] if scores else (model.metrics or {}).get("test_n") or STANDARD_TEST_SIZE.get(
-        training.get("dataset", "mnist"))
-    written = (f"Written by `digitnet info --card` (digitnet {__version__}) on {time.strftime('%Y-%m-%d')} from "
-               f"`{base}`. Every figure below was measured on the data its section names.")
-    out = [f"# Model card: {name}", "", written, "",
-           "## Intended use", "", _intended_use(training.get("dataset", "mnist")), "",
-           "## Architecture", "", "```", model.summary(), "```", "",
-           "## Training recipe", ""] + _recipe(training) + [
-           "", f"Epochs trained: {model.epochs_done}.", "", "## Data", ""] + _data(training, n_test) + [
-           "", "## Test accuracy", ""] + accuracy + [
-           "", "## Per-class F1", ""] + _f1(model, scores) + [
-           "", "## Robustness", ""] + _robustness(found) + [
-           "", "## Calibration", ""] + _calibration(model) + [
-           "", "## Known failure modes", ""] + _failure_modes(model, training, robustness)
+    n_test = (
+        scores["n"]
+        if scores
+        else (model.metrics or {}).get("test_n") or STANDARD_TEST_SIZE.get(training.get("dataset", "mnist"))
+    )
+    written = (
+        f"Written by `digitnet info --card` (digitnet {__version__}) on {time.strftime('%Y-%m-%d')} from "
+        f"`{base}`. Every figure below was measured on the data its section names."
+    )
+    out = (
+        [
+            f"# Model card: {name}",
+            "",
+            written,
+            "",
+            "## Intended use",
+            "",
+            _intended_use(training.get("dataset", "mnist")),
+            "",
+            "## Architecture",
+            "",
+            "```",
+            model.summary(),
+            "```",
+            "",
+            "## Training recipe",
+            "",
+        ]
+        + _recipe(training)
+        + ["", f"Epochs trained: {model.epochs_done}.", "", "## Data", ""]
+        + _data(training, n_test)
+        + ["", "## Test accuracy", ""]
+        + accuracy
+        + ["", "## Per-class F1", ""]
+        + _f1(model, scores)
+        + ["", "## Robustness", ""]
+        + _robustness(found)
+        + ["", "## Calibration", ""]
+        + _calibration(model)
+        + ["", "## Known failure modes", ""]
+        + _failure_modes(model, training, robustness)
+    )
     return "\n".join(out) + "\n"
 
 

@@ -115,13 +115,18 @@ def learning_curves(runs, path, title=None) -> str:
             ax.plot(epochs, [r[key] for r in rows], color=colour, marker="o", ms=3)
             if f"val_{key}" in rows[0]:
                 ax.plot(epochs, [r[f"val_{key}"] for r in rows], color=colour, ls="--", marker="o", ms=3)
-        accuracy_series += [[r["accuracy"] for r in rows]] + ([[r["val_accuracy"] for r in rows]]
-                                                              if "val_accuracy" in rows[0] else [])
+        accuracy_series += [[r["accuracy"] for r in rows]] + (
+            [[r["val_accuracy"] for r in rows]] if "val_accuracy" in rows[0] else []
+        )
         handles.append(Line2D([], [], color=colour, label=name))
     low, high = zoomed_accuracy_range(accuracy_series)
     ax_loss.set(xlabel="epoch", ylabel="loss (log scale)", title="loss", yscale="log")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", ylim=(low, high),
-               title="accuracy" + (" (zoomed: from epoch 2's range)" if low > 0 else ""))
+    ax_acc.set(
+        xlabel="epoch",
+        ylabel="accuracy",
+        ylim=(low, high),
+        title="accuracy" + (" (zoomed: from epoch 2's range)" if low > 0 else ""),
+    )
     styles = [Line2D([], [], color="0.3", label="train"), Line2D([], [], color="0.3", ls="--", label="validation")]
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
@@ -153,13 +158,25 @@ def confusion(cm, path, title="confusion matrix", model=None) -> str:
         for p in range(cm.shape[1]):
             if cm[t, p]:
                 dark = t != p and share[t, p] > 0.6 * vmax
-                ax.text(p, t, f"{100 * share[t, p]:.1f}" if t == p else f"{100 * share[t, p]:.1f}\n{cm[t, p]}",
-                        ha="center", va="center", fontsize=6.5, color="white" if dark else "black")
+                ax.text(
+                    p,
+                    t,
+                    f"{100 * share[t, p]:.1f}" if t == p else f"{100 * share[t, p]:.1f}\n{cm[t, p]}",
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color="white" if dark else "black",
+                )
     bar = fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
     bar.set_label("share of the true digit's images (off-diagonal)")
     bar.ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.1f}%")
-    ax.set(xlabel="predicted", ylabel="true", xticks=range(cm.shape[1]), yticks=range(cm.shape[0]),
-           title=(f"{model}: " if model else "") + title + "\nrow %, count below; diagonal (recall) in grey")
+    ax.set(
+        xlabel="predicted",
+        ylabel="true",
+        xticks=range(cm.shape[1]),
+        yticks=range(cm.shape[0]),
+        title=(f"{model}: " if model else "") + title + "\nrow %, count below; diagonal (recall) in grey",
+    )
     return _save(fig, path)
 
 
@@ -192,8 +209,9 @@ def first_layer(model, path, name=None, max_maps: int = 64) -> str:
         w = backend.to_numpy(w)
         if w.ndim == 4:  # conv (O, I, kh, kw): show input channel 0 of each filter
             maps = w[:max_maps, 0]
-            title = (f"{label}: first conv layer, {len(maps)} of {w.shape[0]} filters "
-                     f"{w.shape[2]}x{w.shape[3]}" + (" (input channel 0)" if w.shape[1] > 1 else ""))
+            title = f"{label}: first conv layer, {len(maps)} of {w.shape[0]} filters {w.shape[2]}x{w.shape[3]}" + (
+                " (input channel 0)" if w.shape[1] > 1 else ""
+            )
         elif w.ndim == 2 and w.shape[0] == 784:
             maps = w.T.reshape(-1, 28, 28)[:max_maps]
             title = f"{label}: first dense layer, weights of {len(maps)} of {w.shape[1]} units as 28x28"
@@ -247,16 +265,19 @@ def shift_grid(results: dict, path, title=None) -> str:
     return _save(fig, path)
 
 
-def adversarial_examples(originals, perturbations, adversarials, labels, pred_before, pred_after, path,
-                         title=None) -> str:
+def adversarial_examples(
+    originals, perturbations, adversarials, labels, pred_before, pred_after, path, title=None
+) -> str:
     """Rows of (original, perturbation, adversarial) with the predictions before and after the attack."""
     n = len(originals)
     fig, axes = plt.subplots(n, 3, figsize=(5, 1.7 * n), squeeze=False)
     for k in range(n):
         lim = np.abs(perturbations[k]).max() or 1
-        panels = [(originals[k], "gray", None, f"label {labels[k]}, guess {pred_before[k]}"),
-                  (perturbations[k], "RdBu_r", lim, "perturbation"),
-                  (adversarials[k], "gray", None, f"guess {pred_after[k]}")]
+        panels = [
+            (originals[k], "gray", None, f"label {labels[k]}, guess {pred_before[k]}"),
+            (perturbations[k], "RdBu_r", lim, "perturbation"),
+            (adversarials[k], "gray", None, f"guess {pred_after[k]}"),
+        ]
         for ax, (img, cmap, vlim, caption) in zip(axes[k], panels):
             kw = {"vmin": -vlim, "vmax": vlim} if vlim else {"vmin": 0, "vmax": 1}
             ax.imshow(np.asarray(img).reshape(28, 28), cmap=cmap, **kw)
@@ -279,8 +300,7 @@ def final_accuracy_bars(ax, labels, means, stds, xlabel="accuracy") -> None:
     ok = np.isfinite(means)
     best = int(np.nanargmax(means)) if ok.any() else -1
     colours = ["C0" if i == best else "#9db4d8" for i in range(len(labels))]
-    ax.barh(y[ok], means[ok], xerr=stds[ok], color=[c for c, o in zip(colours, ok) if o], capsize=3,
-            error_kw={"lw": 1})
+    ax.barh(y[ok], means[ok], xerr=stds[ok], color=[c for c, o in zip(colours, ok) if o], capsize=3, error_kw={"lw": 1})
     if ok.any():
         lo = float(np.min(means[ok] - stds[ok]))
         hi = float(np.max(means[ok] + stds[ok]))

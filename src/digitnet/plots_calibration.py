@@ -1,9 +1,9 @@
 """Calibration figures (matplotlib, Agg): the reliability diagram and the selective-accuracy curve.
 
-    reliability_diagram(reports, path)   per confidence bin (15 equal-width bins), accuracy vs mean confidence
-                                         as bars, the diagonal of perfect calibration, ECE in the legend;
-                                         ``reports``: {label: metrics.reliability(...) dict}, e.g. T=1 and fitted T
-    selective_curve(points, path)        accuracy vs share answered, from metrics.selective_accuracy
+reliability_diagram(reports, path)   per confidence bin (15 equal-width bins), accuracy vs mean confidence
+                                     as bars, the diagonal of perfect calibration, ECE in the legend;
+                                     ``reports``: {label: metrics.reliability(...) dict}, e.g. T=1 and fitted T
+selective_curve(points, path)        accuracy vs share answered, from metrics.selective_accuracy
 """
 
 from __future__ import annotations
@@ -21,8 +21,13 @@ def reliability_diagram(reports: dict, path, title: str = "reliability diagram")
         edges = np.asarray(rel["edges"])
         acc = np.array([np.nan if a is None else a for a in rel["accuracy"]])
         offset = (k - (len(reports) - 1) / 2) * width / (len(reports) + 0.5)
-        ax.bar(edges[:-1] + width / 2 + offset, np.nan_to_num(acc), width=width / (len(reports) + 0.5),
-               alpha=0.75, label=f"{label} (ECE {rel['ece']:.2%})")
+        ax.bar(
+            edges[:-1] + width / 2 + offset,
+            np.nan_to_num(acc),
+            width=width / (len(reports) + 0.5),
+            alpha=0.75,
+            label=f"{label} (ECE {rel['ece']:.2%})",
+        )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_xlabel("confidence (top probability)")
@@ -53,7 +58,10 @@ def reliability_figures(model, images, labels, prefix: str) -> list[str]:
     reports = {"T = 1": metrics.reliability(labels, calibration.softmax(z))}
     if recognizer.temperature != 1.0:
         reports[f"T = {recognizer.temperature:.3g}"] = metrics.reliability(
-            labels, calibration.softmax(z, recognizer.temperature))
+            labels, calibration.softmax(z, recognizer.temperature)
+        )
     proba = calibration.softmax(z, recognizer.temperature)
-    return [reliability_diagram(reports, prefix + "reliability.png"),
-            selective_curve(metrics.selective_accuracy(labels, proba), prefix + "selective.png")]
+    return [
+        reliability_diagram(reports, prefix + "reliability.png"),
+        selective_curve(metrics.selective_accuracy(labels, proba), prefix + "selective.png"),
+    ]

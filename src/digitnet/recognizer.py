@@ -33,10 +33,10 @@ class Prediction:
     """One image's answer. ``digit`` is the most probable digit (given even when ``not_a_digit``)."""
 
     digit: int | None
-    probabilities: list | None      # 10 floats summing to 1 (None if the network's output was not finite)
+    probabilities: list | None  # 10 floats summing to 1 (None if the network's output was not finite)
     not_a_digit: bool
-    score: float | None             # not-a-digit score (higher = less like a digit); None without rejection
-    reason: str | None              # why it was rejected ("blank", "too little ink", ...), else None
+    score: float | None  # not-a-digit score (higher = less like a digit); None without rejection
+    reason: str | None  # why it was rejected ("blank", "too little ink", ...), else None
     blank: bool = False
 
     @property
@@ -44,9 +44,15 @@ class Prediction:
         return None if self.probabilities is None else max(self.probabilities)
 
     def to_dict(self) -> dict:
-        return {"prediction": self.digit, "confidence": self.confidence, "not_a_digit": self.not_a_digit,
-                "score": self.score, "reason": self.reason, "blank": self.blank,
-                "probabilities": None if self.probabilities is None else [round(p, 6) for p in self.probabilities]}
+        return {
+            "prediction": self.digit,
+            "confidence": self.confidence,
+            "not_a_digit": self.not_a_digit,
+            "score": self.score,
+            "reason": self.reason,
+            "blank": self.blank,
+            "probabilities": None if self.probabilities is None else [round(p, 6) for p in self.probabilities],
+        }
 
 
 def output_count(model) -> int | None:
@@ -96,7 +102,7 @@ class Recognizer:
         from digitnet.data.preprocess import is_blank, to_mnist
 
         if isinstance(images, np.ndarray) and (images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4))):
-            images = [images]   # one picture (H, W) or (H, W, C); a 3-D stack (N, H, W) is N pictures
+            images = [images]  # one picture (H, W) or (H, W, C); a 3-D stack (N, H, W) is N pictures
         elif isinstance(images, (str, os.PathLike)) or not hasattr(images, "__iter__"):
             images = [images]
         out, reasons, blanks = [], [], []
@@ -129,8 +135,16 @@ class Recognizer:
             s = float(score[i]) if self.rejection else None
             by_score = threshold is not None and s is not None and s > threshold
             why = ink or (rejection.reason(self.rejection["method"]) if by_score else None)
-            results.append(Prediction(int(proba[i].argmax()), proba[i].tolist(), why is not None,
-                                      None if s is None else round(s, 6), why, blank))
+            results.append(
+                Prediction(
+                    int(proba[i].argmax()),
+                    proba[i].tolist(),
+                    why is not None,
+                    None if s is None else round(s, 6),
+                    why,
+                    blank,
+                )
+            )
         return results
 
     def probabilities_from_logits(self, logits) -> np.ndarray:
@@ -162,6 +176,10 @@ class Recognizer:
         results = self.answer(logits, reasons)
         proba = np.array([r.probabilities if r.probabilities is not None else [0.1] * 10 for r in results])
         score = np.array([np.nan if r.score is None else r.score for r in results])
-        return {"logits": logits, "proba": proba, "score": score,
-                "rejected": np.array([r.not_a_digit for r in results], dtype=bool),
-                "reason": [r.reason for r in results]}
+        return {
+            "logits": logits,
+            "proba": proba,
+            "score": score,
+            "rejected": np.array([r.not_a_digit for r in results], dtype=bool),
+            "reason": [r.reason for r in results],
+        }

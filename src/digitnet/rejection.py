@@ -31,8 +31,11 @@ import numpy as np
 from scipy import ndimage
 
 METHODS = ("reject_class", "max_softmax", "energy", "ink")
-REASONS = {"reject_class": "looks like no digit", "max_softmax": "unsure between digits",
-           "energy": "unlike the digits it learned"}
+REASONS = {
+    "reject_class": "looks like no digit",
+    "max_softmax": "unsure between digits",
+    "energy": "unlike the digits it learned",
+}
 MIN_SHAPE_RATIO = 1.6
 
 
@@ -62,8 +65,10 @@ def check(rejection, n_outputs: int | None = None) -> dict:
     if n_outputs is not None:
         expected = 11 if reject_class == 10 else 10
         if n_outputs != expected:
-            raise ValueError(f"a digit model with rejection {rejection.get('method')!r} has {expected} outputs, "
-                             f"this one has {n_outputs}")
+            raise ValueError(
+                f"a digit model with rejection {rejection.get('method')!r} has {expected} outputs, "
+                f"this one has {n_outputs}"
+            )
     return rejection
 
 
@@ -79,12 +84,16 @@ def ink_features(image) -> dict:
     longer = int(max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1))
     width = 2.0 * float(ndimage.distance_transform_edt(solid).max()) - 1.0
     width = max(width, 1.0)
-    return {"blank": False, "longer_side": longer, "stroke_width": round(width, 3),
-            "shape_ratio": round(longer / width, 4)}
+    return {
+        "blank": False,
+        "longer_side": longer,
+        "stroke_width": round(width, 3),
+        "shape_ratio": round(longer / width, 4),
+    }
 
 
 def ink_reason(image, rejection: dict) -> str | None:
-    """"blank", "too little ink" or None (passes the ink checks). Never rejects without a rejection config."""
+    """ "blank", "too little ink" or None (passes the ink checks). Never rejects without a rejection config."""
     if not rejection:
         return None
     f = ink_features(image)
@@ -124,7 +133,7 @@ def fit_threshold(digit_scores, target: float = 0.005) -> float:
         raise ValueError("fit_threshold needs finite scores of at least one validation digit")
     if not 0 <= target < 1:
         raise ValueError(f"target rejection share must be in [0, 1), got {target!r}")
-    allowed = int(math.floor(target * s.size))   # this many digits may lie above t
+    allowed = int(math.floor(target * s.size))  # this many digits may lie above t
     return float(s[s.size - 1 - allowed])
 
 

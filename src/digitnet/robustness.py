@@ -23,8 +23,16 @@ from digitnet.data.augment import rotate_images, shift_images, thicken  # noqa: 
 from digitnet.data.inputs import model_inputs
 from digitnet.nn import backend, losses
 
-DIRECTIONS = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1),
-              "down-right": (1, 1), "down-left": (-1, 1), "up-right": (1, -1), "up-left": (-1, -1)}
+DIRECTIONS = {
+    "right": (1, 0),
+    "left": (-1, 0),
+    "down": (0, 1),
+    "up": (0, -1),
+    "down-right": (1, 1),
+    "down-left": (-1, 1),
+    "up-right": (1, -1),
+    "up-left": (-1, -1),
+}
 
 
 def _inputs(images, model):
@@ -66,8 +74,11 @@ def shift_sweep(model, images, labels, max_shift: int = 6, directions=None) -> d
 def sweep(model, images, labels, kind: str, values, seed: int = 0) -> dict:
     """Accuracy for each strength in ``values`` of kind "rotation", "noise" or "thickness"."""
     rng = np.random.default_rng(seed)
-    transforms = {"rotation": lambda v: rotate(images, v), "noise": lambda v: add_noise(images, v, rng),
-                  "thickness": lambda v: thicken(images, int(v))}
+    transforms = {
+        "rotation": lambda v: rotate(images, v),
+        "noise": lambda v: add_noise(images, v, rng),
+        "thickness": lambda v: thicken(images, int(v)),
+    }
     if kind not in transforms:
         raise ValueError(f"unknown sweep {kind!r}; expected one of {', '.join(transforms)}")
     return {"values": list(values), "accuracy": [accuracy(model, transforms[kind](v), labels) for v in values]}
@@ -96,8 +107,9 @@ def pgd(model, x, labels, eps: float, steps: int = 10, alpha: float | None = Non
     return adv
 
 
-def attack_sweep(model, images, labels, eps_values, method: str = "fgsm", batch_size: int = 500,
-                 steps: int = 10) -> dict:
+def attack_sweep(
+    model, images, labels, eps_values, method: str = "fgsm", batch_size: int = 500, steps: int = 10
+) -> dict:
     """Accuracy under FGSM or PGD for each eps (inputs scaled to [0, 1])."""
     if method not in ("fgsm", "pgd"):
         raise ValueError(f"unknown attack {method!r}; expected fgsm or pgd")
@@ -106,7 +118,7 @@ def attack_sweep(model, images, labels, eps_values, method: str = "fgsm", batch_
     for eps in eps_values:
         correct = 0
         for i in range(0, len(x), batch_size):
-            xb, yb = x[i:i + batch_size], labels[i:i + batch_size]
+            xb, yb = x[i : i + batch_size], labels[i : i + batch_size]
             adv = xb if eps == 0 else (fgsm(model, xb, yb, eps) if method == "fgsm" else pgd(model, xb, yb, eps, steps))
             correct += int((model.predict(adv) == yb).sum())
         acc.append(correct / len(x))

@@ -1,10 +1,10 @@
 """Run folders and model files: where ``digitnet train`` puts models, and how commands and the app find them.
 
-    runs/<run name>/model.npz      a run folder (plus config.json, metrics.jsonl, ...)
+runs/<run name>/model.npz      a run folder (plus config.json, metrics.jsonl, ...)
 
-    model_file("runs/lenet5")      -> "runs/lenet5/model.npz" (a file path is returned as given)
-    find_models(["runs"])          every model file a list of files / run folders / folders of runs names
-    model_name("runs/lenet5/model.npz") -> "lenet5"
+model_file("runs/lenet5")      -> "runs/lenet5/model.npz" (a file path is returned as given)
+find_models(["runs"])          every model file a list of files / run folders / folders of runs names
+model_name("runs/lenet5/model.npz") -> "lenet5"
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ def model_file(path) -> str:
     if os.path.isdir(path):
         candidate = os.path.join(path, MODEL_FILE)
         if not os.path.exists(candidate):
-            raise FileNotFoundError(f"{path} is a folder without {MODEL_FILE} "
-                                    "(expected a run folder from 'digitnet train')")
+            raise FileNotFoundError(
+                f"{path} is a folder without {MODEL_FILE} (expected a run folder from 'digitnet train')"
+            )
         return candidate
     return path
 

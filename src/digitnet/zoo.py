@@ -50,25 +50,61 @@ MLP_SPECS = {  # name: (hidden sizes, activation, dropout)
     "mlp-800-800": ((800, 800), "relu", 0.5),
 }
 NAMES = ("reader", "reader-large", "lenet5", "cnn", "lenet-wide") + tuple(MLP_SPECS)
-READER = {"c1": 16, "c2": 32, "dense": 128, "dropout": 0.25, "classes": 11}   # the main job's network
+READER = {"c1": 16, "c2": 32, "dense": 128, "dropout": 0.25, "classes": 11}  # the main job's network
 READER_LARGE = {"c1": 20, "c2": 50, "dense": 256, "dropout": 0.3, "classes": 11}
 
 _RECIPES = {  # CLI keys (see digitnet.commands.train). Test accuracy measured with each, seed 0, 5000 validation:
-    "lenet5": {"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64, "schedule": "cosine",
-               "augment": "shift=1,rotate=8"},  # light augmentation: 99.2% (no augmentation, lr 2e-3: 99.1%)
-    "cnn": {"optimizer": "adam", "lr": 2e-3, "epochs": 12, "batch_size": 64, "schedule": "cosine",
-            "weight_decay": 0.0},                                                                          # 99.52%
-    "reader": {"optimizer": "adam", "lr": 2e-3, "epochs": 6, "batch_size": 64, "schedule": "cosine",
-               "augment": "shift=2,rotate=10,zoom=0.1", "centre": "mass", "synthetic": 5000, "negatives": 4500},
+    "lenet5": {
+        "optimizer": "adam",
+        "lr": 1e-3,
+        "epochs": 10,
+        "batch_size": 64,
+        "schedule": "cosine",
+        "augment": "shift=1,rotate=8",
+    },  # light augmentation: 99.2% (no augmentation, lr 2e-3: 99.1%)
+    "cnn": {
+        "optimizer": "adam",
+        "lr": 2e-3,
+        "epochs": 12,
+        "batch_size": 64,
+        "schedule": "cosine",
+        "weight_decay": 0.0,
+    },  # 99.52%
+    "reader": {
+        "optimizer": "adam",
+        "lr": 2e-3,
+        "epochs": 6,
+        "batch_size": 64,
+        "schedule": "cosine",
+        "augment": "shift=2,rotate=10,zoom=0.1",
+        "centre": "mass",
+        "synthetic": 5000,
+        "negatives": 4500,
+    },
     # reader: 99.50% / 99.42% test (seeds 0 / 1), held-out out-of-MNIST digits 96.30% / 96.75%, 163-213 s
     # (docs/handwriting.md); with --epochs 10: 99.40% / 99.37%
-    "reader-large": {"optimizer": "adam", "lr": 1.5e-3, "epochs": 12, "batch_size": 64, "schedule": "cosine",
-                     "augment": "shift=2,rotate=10,zoom=0.1", "centre": "mass", "synthetic": 5000, "negatives": 4500},
-    "lenet-wide": {"optimizer": "adam", "lr": 1.5e-3, "epochs": 12, "batch_size": 64, "schedule": "cosine",
-                   "augment": "shift=4,rotate=10,zoom=0.1"},
-    "mlp-10": {"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64, "schedule": "cosine"},      # 92.53%
-    "mlp-16-16": {"optimizer": "adam", "lr": 3e-3, "epochs": 15, "batch_size": 64, "schedule": "cosine"},   # 94.68%
-    "mlp-30": {"optimizer": "adam", "lr": 3e-3, "epochs": 15, "batch_size": 64, "schedule": "cosine"},      # 96.13%
+    "reader-large": {
+        "optimizer": "adam",
+        "lr": 1.5e-3,
+        "epochs": 12,
+        "batch_size": 64,
+        "schedule": "cosine",
+        "augment": "shift=2,rotate=10,zoom=0.1",
+        "centre": "mass",
+        "synthetic": 5000,
+        "negatives": 4500,
+    },
+    "lenet-wide": {
+        "optimizer": "adam",
+        "lr": 1.5e-3,
+        "epochs": 12,
+        "batch_size": 64,
+        "schedule": "cosine",
+        "augment": "shift=4,rotate=10,zoom=0.1",
+    },
+    "mlp-10": {"optimizer": "adam", "lr": 1e-3, "epochs": 10, "batch_size": 64, "schedule": "cosine"},  # 92.53%
+    "mlp-16-16": {"optimizer": "adam", "lr": 3e-3, "epochs": 15, "batch_size": 64, "schedule": "cosine"},  # 94.68%
+    "mlp-30": {"optimizer": "adam", "lr": 3e-3, "epochs": 15, "batch_size": 64, "schedule": "cosine"},  # 96.13%
     "mlp-100-100": {"optimizer": "adam", "lr": 1e-3, "epochs": 12, "batch_size": 64, "schedule": "cosine"},  # 98.07%
     "mlp-800-800": {"optimizer": "adam", "lr": 5e-4, "epochs": 20, "batch_size": 64, "schedule": "cosine"},  # 98.55%
 }
@@ -79,8 +115,18 @@ def _default_init(activation: str) -> str:
     return "he_normal" if activation in ("relu", "leaky_relu", "elu", "gelu") else "xavier_uniform"
 
 
-def mlp(hidden=(128,), activation="relu", dropout=0.0, weight_init=None, output_init=None, seed=0,
-        dtype="float32", name="mlp", tier=tiers.DEFAULT, input_shape=INPUT_SHAPE):
+def mlp(
+    hidden=(128,),
+    activation="relu",
+    dropout=0.0,
+    weight_init=None,
+    output_init=None,
+    seed=0,
+    dtype="float32",
+    name="mlp",
+    tier=tiers.DEFAULT,
+    input_shape=INPUT_SHAPE,
+):
     """Flatten -> [Dense(h) -> activation -> Dropout] per hidden size -> Dense(10) — the one MLP builder.
 
     ``weight_init`` defaults to He for ReLU-like activations, else Xavier; ``output_init`` (the last
@@ -122,10 +168,18 @@ def lenet5(activation="relu", pool="max", c3_table=False, classes=10, seed=0, dt
             return [conv, nn.MaxPool2D(2), act()]
         return [conv, act(), nn.AvgPool2D(2)]
 
-    layers = (block(nn.Conv2D(1, 6, 5, weight_init=weight_init))
-              + block(nn.Conv2D(6, 16, 5, weight_init=weight_init, connections=LENET5_C3_TABLE if c3_table else None))
-              + [nn.Flatten(), nn.Dense(120, weight_init=weight_init), act(), nn.Dense(84, weight_init=weight_init),
-                 act(), nn.Dense(_classes(classes))])
+    layers = (
+        block(nn.Conv2D(1, 6, 5, weight_init=weight_init))
+        + block(nn.Conv2D(6, 16, 5, weight_init=weight_init, connections=LENET5_C3_TABLE if c3_table else None))
+        + [
+            nn.Flatten(),
+            nn.Dense(120, weight_init=weight_init),
+            act(),
+            nn.Dense(84, weight_init=weight_init),
+            act(),
+            nn.Dense(_classes(classes)),
+        ]
+    )
     return Sequential(layers, input_shape=INPUT_SHAPE, dtype=dtype, seed=seed, name="lenet5", tier=tier)
 
 
@@ -138,15 +192,28 @@ def cnn(width=32, dropout=0.4, dense=256, seed=0, dtype="float32", tier=tiers.DE
 
     relu = lambda: activations.get("relu")  # noqa: E731
     w, w2 = int(width), 2 * int(width)
-    layers = (conv_bn(1, w) + [relu()] + conv_bn(w, w) + [nn.MaxPool2D(2), relu()]
-              + conv_bn(w, w2) + [relu()] + conv_bn(w2, w2) + [nn.MaxPool2D(2), relu()]
-              + [nn.Flatten(), nn.Dense(dense, weight_init="he_normal", bias=False), nn.BatchNorm1D(dense), relu(),
-                 nn.Dropout(dropout), nn.Dense(10)])
+    layers = (
+        conv_bn(1, w)
+        + [relu()]
+        + conv_bn(w, w)
+        + [nn.MaxPool2D(2), relu()]
+        + conv_bn(w, w2)
+        + [relu()]
+        + conv_bn(w2, w2)
+        + [nn.MaxPool2D(2), relu()]
+        + [
+            nn.Flatten(),
+            nn.Dense(dense, weight_init="he_normal", bias=False),
+            nn.BatchNorm1D(dense),
+            relu(),
+            nn.Dropout(dropout),
+            nn.Dense(10),
+        ]
+    )
     return Sequential(layers, input_shape=INPUT_SHAPE, dtype=dtype, seed=seed, name="cnn", tier=tier)
 
 
-def lenet_wide(c1=32, c2=64, dense=256, dropout=0.3, pad1=0, classes=10, seed=0, dtype="float32",
-               tier=tiers.DEFAULT):
+def lenet_wide(c1=32, c2=64, dense=256, dropout=0.3, pad1=0, classes=10, seed=0, dtype="float32", tier=tiers.DEFAULT):
     """A wider LeNet without batch norm: conv c1@5x5 -> pool 2 -> conv c2@5x5 -> pool 2 -> dense -> classes.
 
     (N, 1, 28, 28) -> conv (c1, 24, 24) -> pool (c1, 12, 12) -> conv (c2, 8, 8) -> pool (c2, 4, 4)
@@ -156,9 +223,17 @@ def lenet_wide(c1=32, c2=64, dense=256, dropout=0.3, pad1=0, classes=10, seed=0,
     """
     nn = tiers.namespace(tier)
     relu = lambda: activations.get("relu")  # noqa: E731
-    layers = [nn.Conv2D(1, int(c1), 5, padding=int(pad1)), nn.MaxPool2D(2), relu(),
-              nn.Conv2D(int(c1), int(c2), 5), nn.MaxPool2D(2), relu(),
-              nn.Flatten(), nn.Dense(int(dense), weight_init="he_normal"), relu()]
+    layers = [
+        nn.Conv2D(1, int(c1), 5, padding=int(pad1)),
+        nn.MaxPool2D(2),
+        relu(),
+        nn.Conv2D(int(c1), int(c2), 5),
+        nn.MaxPool2D(2),
+        relu(),
+        nn.Flatten(),
+        nn.Dense(int(dense), weight_init="he_normal"),
+        relu(),
+    ]
     if dropout:
         layers.append(nn.Dropout(float(dropout)))
     layers.append(nn.Dense(_classes(classes)))

@@ -24,8 +24,9 @@ def digit_image(size=280, mode="L", transparent=False, points=SEVEN, width=18) -
     else:
         img = Image.new(mode, (size, size), "white")
         ink = "black" if mode != "L" else 17
-    ImageDraw.Draw(img).line([(x * scale, y * scale) for x, y in points], fill=ink, width=round(width * scale),
-                             joint="curve")
+    ImageDraw.Draw(img).line(
+        [(x * scale, y * scale) for x, y in points], fill=ink, width=round(width * scale), joint="curve"
+    )
     return img
 
 

@@ -19,8 +19,7 @@ def testset_arrays():
 @pytest.fixture(scope="module")
 def live(models, testset_arrays, tmp_path_factory):
     images, labels = testset_arrays
-    app = DrawingApp(models, TestSet(images, labels), threshold=0.6,
-                     save_dir=tmp_path_factory.mktemp("drawings"))
+    app = DrawingApp(models, TestSet(images, labels), threshold=0.6, save_dir=tmp_path_factory.mktemp("drawings"))
     server = LiveServer(app)
     yield server
     server.close()

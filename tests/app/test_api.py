@@ -33,8 +33,9 @@ def test_page_and_its_assets_are_served_locally(live):
         assert b"://" not in body
 
 
-@pytest.mark.parametrize("path", ["/static/../server.py", "/static/%2e%2e/server.py", "/static/nope.js",
-                                  "/static/", "/static/__init__.py"])
+@pytest.mark.parametrize(
+    "path", ["/static/../server.py", "/static/%2e%2e/server.py", "/static/nope.js", "/static/", "/static/__init__.py"]
+)
 def test_static_files_outside_the_asset_folder_are_refused(live, path):
     status, _, data = call(live, "GET", path)
     assert status == 404 and "error" in data
@@ -98,8 +99,11 @@ def test_transparent_rgba_and_opaque_drawings_give_the_same_input(live):
 
 def test_other_image_formats_and_sizes_are_accepted(live):
     png = predict(live, image=data_url(digit_image()))
-    for img, fmt in ((digit_image(size=100, mode="RGB"), "JPEG"), (digit_image(size=600), "PNG"),
-                     (digit_image(size=64, mode="RGB"), "BMP")):
+    for img, fmt in (
+        (digit_image(size=100, mode="RGB"), "JPEG"),
+        (digit_image(size=600), "PNG"),
+        (digit_image(size=64, mode="RGB"), "BMP"),
+    ):
         data = predict(live, image=data_url(img, fmt))
         assert data["blank"] is False
         assert np.abs(np.subtract(data["input"], png["input"])).mean() < 0.08

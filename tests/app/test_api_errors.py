@@ -47,8 +47,11 @@ BAD_BODIES = [
     ("/api/predict", {"pixels": [[-1] * 28] * 28}, "value -1 is out of range"),
     ("/api/predict", {"pixels": [[300] * 28] * 28}, "value 300 is out of range"),
     ("/api/predict", {"pixels": [[0] * 5] * 5}, "is 5x5 pixels"),
-    ("/api/predict", b'{"pixels": [' + b",".join([b"[" + b",".join([b"1e400"] * 28) + b"]"] * 28) + b"]}",
-     "non-finite"),
+    (
+        "/api/predict",
+        b'{"pixels": [' + b",".join([b"[" + b",".join([b"1e400"] * 28) + b"]"] * 28) + b"]}",
+        "non-finite",
+    ),
     ("/api/predict", {"pixels": PIXELS, "threshold": 2}, "'threshold' must be a number between 0 and 1"),
     ("/api/predict", {"pixels": PIXELS, "threshold": "high"}, "'threshold' must be"),
     ("/api/save", {"image": OK_IMAGE, "label": 10}, "'label' must be an integer digit 0-9, got 10"),
@@ -87,7 +90,9 @@ BAD_REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("method,path,headers,code,message", BAD_REQUESTS, ids=[r[1] + " " + r[0] for r in BAD_REQUESTS])
+@pytest.mark.parametrize(
+    "method,path,headers,code,message", BAD_REQUESTS, ids=[r[1] + " " + r[0] for r in BAD_REQUESTS]
+)
 def test_bad_paths_and_methods_get_json_errors(live, method, path, headers, code, message):
     status, response, data = call(live, method, path, headers=headers)
     assert status == code and message in data["error"]
@@ -111,14 +116,17 @@ def raw_post(live, headers, body=b""):
 JSON_TYPE = {"Content-Type": "application/json"}
 
 
-@pytest.mark.parametrize("headers,code,message", [
-    ({**JSON_TYPE, "Content-Length": str(10**9)}, 413, f"the limit is {MAX_BODY} bytes"),
-    (JSON_TYPE, 411, "Content-Length"),
-    ({**JSON_TYPE, "Transfer-Encoding": "chunked"}, 411, "chunked"),
-    ({**JSON_TYPE, "Content-Length": "lots"}, 400, "Content-Length must be a non-negative integer"),
-    ({"Content-Type": "text/plain", "Content-Length": "2"}, 415, "must be application/json, got 'text/plain'"),
-    ({**JSON_TYPE, "Origin": "http://evil.example", "Content-Length": "2"}, 403, "origin"),
-])
+@pytest.mark.parametrize(
+    "headers,code,message",
+    [
+        ({**JSON_TYPE, "Content-Length": str(10**9)}, 413, f"the limit is {MAX_BODY} bytes"),
+        (JSON_TYPE, 411, "Content-Length"),
+        ({**JSON_TYPE, "Transfer-Encoding": "chunked"}, 411, "chunked"),
+        ({**JSON_TYPE, "Content-Length": "lots"}, 400, "Content-Length must be a non-negative integer"),
+        ({"Content-Type": "text/plain", "Content-Length": "2"}, 415, "must be application/json, got 'text/plain'"),
+        ({**JSON_TYPE, "Origin": "http://evil.example", "Content-Length": "2"}, 403, "origin"),
+    ],
+)
 def test_bad_headers_get_json_errors(live, headers, code, message):
     status, data = raw_post(live, headers, b"{}" if headers.get("Content-Length") == "2" else b"")
     assert status == code and message in data["error"]

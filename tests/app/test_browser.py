@@ -19,14 +19,24 @@ from digitnet.app import AppModel, DrawingApp, TestSet
 from digitnet.nn import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 
 CHROMIUM = os.environ.get("DIGITNET_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-extensions"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-extensions",
+]
 
 if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-    pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian's: apt-get install chromium)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed "
-                                                              "(pip install playwright)")
+    pytest.skip(
+        f"Chromium not found at {CHROMIUM} (install Debian's: apt-get install chromium)", allow_module_level=True
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +48,27 @@ def browser():
         browser.close()
 
 
-VIEWPORTS = {"desktop": {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1},
-             "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "has_touch": True,
-                       "is_mobile": True},
-             "small-phone": {"viewport": {"width": 360, "height": 640}, "device_scale_factor": 2, "has_touch": True,
-                             "is_mobile": True},
-             "landscape": {"viewport": {"width": 844, "height": 390}, "device_scale_factor": 2, "has_touch": True,
-                           "is_mobile": True}}
+VIEWPORTS = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "has_touch": True,
+        "is_mobile": True,
+    },
+    "small-phone": {
+        "viewport": {"width": 360, "height": 640},
+        "device_scale_factor": 2,
+        "has_touch": True,
+        "is_mobile": True,
+    },
+    "landscape": {
+        "viewport": {"width": 844, "height": 390},
+        "device_scale_factor": 2,
+        "has_touch": True,
+        "is_mobile": True,
+    },
+}
 
 
 def conv_model():
@@ -67,8 +91,9 @@ def open_page(browser, served, kind="desktop"):
     page = context.new_page()
     page.problems = []
     page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
-    page.on("console", lambda msg: page.problems.append(f"console {msg.type}: {msg.text}")
-            if msg.type == "error" else None)
+    page.on(
+        "console", lambda msg: page.problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+    )
     page.goto(served.url)
     page.wait_for_selector("#answers .model")
     return context, page
@@ -101,6 +126,7 @@ def shots(tmp_path):
 def draw(page, strokes):
     """Strokes on the pad (points in 0..1 of its size): touch events on a touch page, else the mouse."""
     box = page.locator("#pad").bounding_box()
+
     def at(x, y):
         return box["x"] + x * box["width"], box["y"] + y * box["height"]
 
@@ -111,7 +137,10 @@ def draw(page, strokes):
             points = [at(*stroke[0])]
             for (x0, y0), (x1, y1) in itertools.pairwise(stroke):
                 points += [at(x0 + (x1 - x0) * t / 8, y0 + (y1 - y0) * t / 8) for t in range(1, 9)]
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]})
+            cdp.send(
+                "Input.dispatchTouchEvent",
+                {"type": "touchStart", "touchPoints": [{"x": points[0][0], "y": points[0][1]}]},
+            )
             for x, y in points[1:]:
                 cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
             cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
@@ -127,10 +156,13 @@ SEVEN = [[(0.25, 0.22), (0.75, 0.22), (0.45, 0.82)], [(0.35, 0.52), (0.62, 0.52)
 
 
 def wait_for_answers(page):
-    page.wait_for_function("""() => {
+    page.wait_for_function(
+        """() => {
         const cards = document.querySelectorAll('#answers .model');
         return cards.length > 0 && [...cards].every(c => c.querySelector('.guess').textContent !== '–');
-    }""", timeout=10000)
+    }""",
+        timeout=10000,
+    )
 
 
 def seen_ink(page):
@@ -152,9 +184,11 @@ OVERLAPS = """(selector) => {
     }
     return {n: boxes.length, hits, smallest: Math.min(...boxes.map(b => b.size))};
 }"""
-LABELS = ("#answers .pct, #answers .digit, #answers .confidence, #answers .guess, #answers .model-head span, "
-          "#top-digit, #top-verdict, #top-model, .chip, .layer-name, .layer-meta, #panel-draw label, #panel-draw output, "
-          "#panel-draw button")
+LABELS = (
+    "#answers .pct, #answers .digit, #answers .confidence, #answers .guess, #answers .model-head span, "
+    "#top-digit, #top-verdict, #top-model, .chip, .layer-name, .layer-meta, #panel-draw label, #panel-draw output, "
+    "#panel-draw button"
+)
 
 
 @pytest.mark.parametrize("any_page", ["desktop", "phone", "small-phone", "landscape"], indirect=True)
@@ -244,9 +278,12 @@ def test_pen_size_eraser_undo_and_clear(page):
     assert page.locator("#eraser").get_attribute("aria-pressed") == "true"
     page.locator("#brush").fill("14")
     draw(page, [[(0.2, 0.22), (0.8, 0.22)]])  # rub out the top bar
-    page.wait_for_function(f"""() => {{ const d = document.getElementById('seen').getContext('2d')
+    page.wait_for_function(
+        f"""() => {{ const d = document.getElementById('seen').getContext('2d')
         .getImageData(0, 0, 28, 28).data; let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i];
-        return s !== {full}; }}""", timeout=10000)
+        return s !== {full}; }}""",
+        timeout=10000,
+    )
     page.click("#undo")  # removes the eraser stroke only
     page.wait_for_timeout(300)
     assert page.locator("#answers .model .guess").first.inner_text() != "–"
@@ -263,8 +300,12 @@ def test_threshold_one_never_shows_a_rounded_100_percent(page):
     assert page.locator("#answers .model.unsure").count() == 3
     texts = page.locator("#answers .model .confidence").all_inner_texts() + [page.locator("#top-verdict").inner_text()]
     assert all("not sure" in t and "(100%)" not in t for t in texts), texts
-    assert page.evaluate("[percent(0.9996), percent(0.99949), percent(1), percent(0.004)]") == \
-        ["99.9%", "99.9%", "100%", "0.4%"]
+    assert page.evaluate("[percent(0.9996), percent(0.99949), percent(1), percent(0.004)]") == [
+        "99.9%",
+        "99.9%",
+        "100%",
+        "0.4%",
+    ]
 
 
 def test_save_resets_the_label_and_keeps_a_session_score(page, served):
@@ -343,6 +384,7 @@ def test_testset_tab_mistakes_grid_and_drawing_over(any_page, served, testset_ar
 
 def test_a_rejected_drawing_says_not_a_digit_and_why(page):
     """The recognizer may answer "not a digit" with a reason: the page shows it under the pad and on the card."""
+
     def reject_first(route):
         response = route.fetch()
         body = response.json()

@@ -49,9 +49,26 @@ def test_draw_without_models_tells_the_user_to_train(tmp_path, monkeypatch, caps
 def test_draw_command_serves_until_interrupted(tmp_path):
     tiny_models(tmp_path / "runs")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "digitnet", "draw", "--port", "0", "--no-browser",
-                             "--data-dir", str(tmp_path / "no-mnist"), "runs/linear", "runs/mlp.npz"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "digitnet",
+            "draw",
+            "--port",
+            "0",
+            "--no-browser",
+            "--data-dir",
+            str(tmp_path / "no-mnist"),
+            "runs/linear",
+            "runs/mlp.npz",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         first = proc.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", first)

@@ -79,12 +79,15 @@ def test_insides_endpoint_answers_for_each_model(live, models):
         assert np.asarray(data["input"]).shape == (28, 28) and data["blank"] is False
 
 
-@pytest.mark.parametrize("body, status, words", [
-    ({"image": "x"}, 400, "'model'"),
-    ({"pixels": [[0] * 28] * 28, "model": "nope"}, 404, "unknown model 'nope'"),
-    ({"pixels": [[0] * 28] * 28, "model": "mlp", "extra": 1}, 400, "unknown field"),
-    ({"model": "mlp"}, 400, "exactly one of"),
-])
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        ({"image": "x"}, 400, "'model'"),
+        ({"pixels": [[0] * 28] * 28, "model": "nope"}, 404, "unknown model 'nope'"),
+        ({"pixels": [[0] * 28] * 28, "model": "mlp", "extra": 1}, 400, "unknown field"),
+        ({"model": "mlp"}, 400, "exactly one of"),
+    ],
+)
 def test_insides_endpoint_names_bad_requests(live, body, status, words):
     got, _, data = call(live, "POST", "/api/insides", body)
     assert got == status and words in data["error"]
@@ -94,7 +97,7 @@ def test_mistakes_page_carries_thumbnails(live, models, testset_arrays):
     images, labels = testset_arrays
     status, _, data = call(live, "GET", "/api/testset/mistakes?model=mlp&offset=1")
     assert status == 200 and data["offset"] == 1
-    assert [m["index"] for m in data["page"]] == data["indices"][1:1 + len(data["page"])]
+    assert [m["index"] for m in data["page"]] == data["indices"][1 : 1 + len(data["page"])]
     for m in data["page"]:
         assert m["label"] == labels[m["index"]] and m["prediction"] != m["label"] and 0 < m["confidence"] <= 1
         np.testing.assert_array_equal(decode(m["image"]), images[m["index"]])

@@ -23,8 +23,13 @@ def tiny_model(outputs=10, optimizer=True, seed=0) -> Sequential:
     if optimizer:
         model.compile(Adam(lr=1e-3), "cross_entropy", schedule=Cosine(1e-3, total=10))
         rng = np.random.default_rng(seed)
-        model.fit(rng.random((8, 1, 28, 28), dtype=np.float32), rng.integers(0, outputs, 8), epochs=1,
-                  batch_size=8, verbose=False)
+        model.fit(
+            rng.random((8, 1, 28, 28), dtype=np.float32),
+            rng.integers(0, outputs, 8),
+            epochs=1,
+            batch_size=8,
+            verbose=False,
+        )
     model.metrics = {"val_accuracy": 0.5}
     return model
 

@@ -24,7 +24,7 @@ def idx_folder(tmp_path_factory):
         labels = rng.integers(0, 10, n).astype(np.uint8)
         images = (rng.random((n, 28, 28)) * 40).astype(np.uint8)
         for i, label in enumerate(labels):
-            images[i, 2 * label:2 * label + 6, 5:20] = 255
+            images[i, 2 * label : 2 * label + 6, 5:20] = 255
         write_idx(folder / SPLITS[split][0], images)
         write_idx(folder / SPLITS[split][1], labels)
     return folder

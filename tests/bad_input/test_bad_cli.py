@@ -27,7 +27,11 @@ TRAIN_OPTIONS = [  # (id, extra args, fragment)
     ("validation-too-many", ["--validation", "120"], "must leave training images"),
     ("hidden-huge", ["--model", "mlp", "--hidden", "100000000"], "--hidden must be a positive integer"),
     ("hidden-too-many-params", ["--model", "mlp", "--hidden", "90000,90000"], "the limit is 50,000,000"),
-    ("hidden-zero", ["--model", "mlp", "--hidden", "0"], "--hidden must be a positive integer (at most 100,000), got 0"),
+    (
+        "hidden-zero",
+        ["--model", "mlp", "--hidden", "0"],
+        "--hidden must be a positive integer (at most 100,000), got 0",
+    ),
     ("hidden-text", ["--model", "mlp", "--hidden", "big"], "comma-separated sizes"),
     ("hidden-on-zoo", ["--model", "lenet5", "--hidden", "64"], "--hidden applies to --model mlp only"),
     ("activation-on-zoo", ["--model", "mlp-30", "--activation", "tanh"], "--activation applies to --model mlp"),
@@ -58,8 +62,18 @@ TRAIN_OPTIONS = [  # (id, extra args, fragment)
 
 @pytest.mark.parametrize("extra,fragment", [c[1:] for c in TRAIN_OPTIONS], ids=[c[0] for c in TRAIN_OPTIONS])
 def test_train_options_are_checked_before_anything_runs(idx_folder, tmp_path, capsys, extra, fragment):
-    args = ["train", "--dataset", idx_folder, "--validation", "20", "--epochs", "1", "--out", tmp_path / "run",
-            "--quiet"]
+    args = [
+        "train",
+        "--dataset",
+        idx_folder,
+        "--validation",
+        "20",
+        "--epochs",
+        "1",
+        "--out",
+        tmp_path / "run",
+        "--quiet",
+    ]
     with bounded_memory():  # refused before any model or data is built
         line = cli_error(capsys, args + extra)
     assert fragment in line
@@ -103,15 +117,51 @@ def test_toml_dataset_key_is_honoured(idx_folder, tmp_path, capsys):
 
 
 def test_zoo_model_config_records_no_mlp_options(idx_folder, tmp_path):
-    assert main(["train", "--dataset", str(idx_folder), "--model", "mlp-10", "--epochs", "1", "--validation", "20",
-                 "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                str(idx_folder),
+                "--model",
+                "mlp-10",
+                "--epochs",
+                "1",
+                "--validation",
+                "20",
+                "--out",
+                str(tmp_path / "run"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert not {"hidden", "activation", "dropout", "init"} & set(config)
 
 
 def _train(folder, out, *extra):
-    return main(["train", "--dataset", str(folder), "--model", "mlp", "--hidden", "8", "--epochs", "2",
-                 "--validation", "20", "--schedule", "constant", "--out", str(out), "--quiet", *map(str, extra)])
+    return main(
+        [
+            "train",
+            "--dataset",
+            str(folder),
+            "--model",
+            "mlp",
+            "--hidden",
+            "8",
+            "--epochs",
+            "2",
+            "--validation",
+            "20",
+            "--schedule",
+            "constant",
+            "--out",
+            str(out),
+            "--quiet",
+            *map(str, extra),
+        ]
+    )
 
 
 def test_existing_run_is_never_replaced_without_overwrite(idx_folder, tmp_path, capsys):
@@ -147,8 +197,12 @@ def test_resume_continues_exactly(idx_folder, tmp_path):
 
 RESUME_CASES = [
     ("no-folder", lambda t: t / "nope", [], "no config.json"),
-    ("no-last", lambda t: (t / "r").mkdir() or (t / "r" / "config.json").write_text("{}") and t / "r", [],
-     "no last.npz"),
+    (
+        "no-last",
+        lambda t: (t / "r").mkdir() or (t / "r" / "config.json").write_text("{}") and t / "r",
+        [],
+        "no last.npz",
+    ),
     ("bad-config", lambda t: _fake_run(t, "{not json"), [], "config.json is damaged"),
     ("foreign-config", lambda t: _fake_run(t, '{"colour": 1}'), [], "does not hold digitnet train options"),
     ("with-options", lambda t: _fake_run(t, "{}"), ["--lr", "0.1"], "only --epochs may be given"),
@@ -175,12 +229,36 @@ def test_bad_resume_is_one_line(tmp_path, capsys, make, extra, fragment):
 def test_sigterm_saves_says_how_to_resume_and_leaves_no_temp_files(idx_folder, tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen([sys.executable, "-m", "digitnet", "train", "--dataset", str(idx_folder), "--model",
-                             "mlp", "--hidden", "8", "--epochs", "100000", "--validation", "20", "--schedule",
-                             "constant", "--out", str(out), "--quiet"], stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "digitnet",
+            "train",
+            "--dataset",
+            str(idx_folder),
+            "--model",
+            "mlp",
+            "--hidden",
+            "8",
+            "--epochs",
+            "100000",
+            "--validation",
+            "20",
+            "--schedule",
+            "constant",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not ((out / "metrics.jsonl").exists() and
-                                                (out / "metrics.jsonl").stat().st_size > 0):
+    while time.monotonic() < deadline and not (
+        (out / "metrics.jsonl").exists() and (out / "metrics.jsonl").stat().st_size > 0
+    ):
         time.sleep(0.05)
     time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
@@ -197,9 +275,22 @@ def test_sigterm_saves_says_how_to_resume_and_leaves_no_temp_files(idx_folder, t
 def test_interrupt_before_the_first_epoch_says_nothing_was_saved(idx_folder, tmp_path, capsys, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
+
     monkeypatch.setattr(Sequential, "fit", interrupted)
-    status = main(["train", "--dataset", str(idx_folder), "--model", "mlp", "--validation", "20",
-                   "--out", str(tmp_path / "run"), "--quiet"])
+    status = main(
+        [
+            "train",
+            "--dataset",
+            str(idx_folder),
+            "--model",
+            "mlp",
+            "--validation",
+            "20",
+            "--out",
+            str(tmp_path / "run"),
+            "--quiet",
+        ]
+    )
     assert status == 130
     line = one_line(capsys.readouterr().err)
     assert "nothing was saved yet" in line and "--overwrite" in line
@@ -224,6 +315,7 @@ def test_temp_file_removed_on_every_exit_path(tmp_path, error):
     def writer(f):
         f.write(b"half")
         raise error("stopped")
+
     with pytest.raises(error):
         atomicfile.write(tmp_path / "x.npz", writer)
     assert os.listdir(tmp_path) == []
@@ -236,6 +328,7 @@ def test_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
+
     monkeypatch.setattr(np, "savez", broken)
     with pytest.raises(OSError, match="disk full"):
         model.save(path)
@@ -268,9 +361,18 @@ def test_other_commands_validate_options(tmp_path, capsys, monkeypatch, argv, fr
     assert fragment in cli_error(capsys, argv)
 
 
-@pytest.mark.parametrize("argv", [["train", "--epochs", "abc"], ["train", "--dtype", "float16"], ["nope"],
-                                  ["train", "--lr"], ["predict"], ["draw", "--port", "http"]],
-                         ids=["int-text", "bad-choice", "no-command", "missing-value", "missing-arg", "port-text"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--epochs", "abc"],
+        ["train", "--dtype", "float16"],
+        ["nope"],
+        ["train", "--lr"],
+        ["predict"],
+        ["draw", "--port", "http"],
+    ],
+    ids=["int-text", "bad-choice", "no-command", "missing-value", "missing-arg", "port-text"],
+)
 def test_usage_errors_are_one_line(capsys, argv):
     with pytest.raises(SystemExit) as info:
         main(argv)

@@ -80,8 +80,9 @@ def test_dataset_claiming_100GB_gives_one_line(idx_folder, tmp_path, capsys):
     with bounded_memory():
         with pytest.raises(IDXError):
             load(str(folder), "train")
-    line = cli_error(capsys, ["train", "--dataset", folder, "--model", "mlp", "--epochs", "1", "--out",
-                              tmp_path / "run"])
+    line = cli_error(
+        capsys, ["train", "--dataset", folder, "--model", "mlp", "--epochs", "1", "--out", tmp_path / "run"]
+    )
     assert "the limit is" in line or "cannot hold" in line
     assert not (tmp_path / "run").exists()
 
@@ -91,10 +92,12 @@ DATASET_CASES = [
     ("labels-2d", lambda f: _write(f, SPLITS["train"][1], np.zeros((120, 2), np.uint8)), "expected uint8 labels"),
     ("labels-int32", lambda f: _write(f, SPLITS["train"][1], np.zeros(120, np.int32)), "expected uint8 labels"),
     ("images-2d", lambda f: _write(f, SPLITS["train"][0], np.zeros((120, 784), np.uint8)), "expected uint8 images"),
-    ("images-float", lambda f: _write(f, SPLITS["train"][0], np.zeros((120, 28, 28), np.float32)),
-     "expected uint8 images"),
-    ("images-empty", lambda f: _write(f, SPLITS["train"][0], np.zeros((0, 28, 28), np.uint8)),
-     "expected uint8 images"),
+    (
+        "images-float",
+        lambda f: _write(f, SPLITS["train"][0], np.zeros((120, 28, 28), np.float32)),
+        "expected uint8 images",
+    ),
+    ("images-empty", lambda f: _write(f, SPLITS["train"][0], np.zeros((0, 28, 28), np.uint8)), "expected uint8 images"),
     ("images-garbage", lambda f: (f / SPLITS["train"][0]).write_bytes(b"garbage"), "not"),
 ]
 
@@ -158,8 +161,11 @@ def test_failed_load_damages_nothing(idx_folder, tmp_path):
 
 class _Response:
     def __init__(self, length_header, chunks):
-        self.status, self.headers, self._chunks = 200, {"Content-Length": length_header} if length_header else {}, \
-            list(chunks)
+        self.status, self.headers, self._chunks = (
+            200,
+            {"Content-Length": length_header} if length_header else {},
+            list(chunks),
+        )
 
     def read(self, n):
         return self._chunks.pop(0) if self._chunks else b""
@@ -171,18 +177,27 @@ class _Response:
         return False
 
 
-@pytest.mark.parametrize("length,chunks,fragment", [
-    ("99999999999", [b"x"], "the limit is"),
-    ("\u00b2", [b"x"], "bad Content-Length"),
-    (None, [bytes(1 << 16)] * 20, "sent more than"),
-], ids=["declared-too-big", "odd-content-length", "endless-stream"])
+@pytest.mark.parametrize(
+    "length,chunks,fragment",
+    [
+        ("99999999999", [b"x"], "the limit is"),
+        ("\u00b2", [b"x"], "bad Content-Length"),
+        (None, [bytes(1 << 16)] * 20, "sent more than"),
+    ],
+    ids=["declared-too-big", "odd-content-length", "endless-stream"],
+)
 def test_download_size_is_bounded(tmp_path, monkeypatch, length, chunks, fragment):
     import importlib
 
     dl = importlib.import_module("digitnet.data.download")  # the package exports a function of that name
 
     monkeypatch.setattr(dl, "MAX_BYTES", 1 << 20)
-    failures = dl.fetch(["https://mirror.example/f.gz"], tmp_path / "f.gz", lambda p: (True, "ok"),
-                        opener=lambda request, timeout: _Response(length, chunks), progress=False)
+    failures = dl.fetch(
+        ["https://mirror.example/f.gz"],
+        tmp_path / "f.gz",
+        lambda p: (True, "ok"),
+        opener=lambda request, timeout: _Response(length, chunks),
+        progress=False,
+    )
     assert len(failures) == 1 and fragment in failures[0]
     assert list(tmp_path.iterdir()) == []  # nothing half-written kept for a refused file

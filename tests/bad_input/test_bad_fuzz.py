@@ -14,9 +14,39 @@ from badinput_helpers import arrays_of, write_model
 from digitnet.data.idx import IDXError, read_idx, write_idx
 from digitnet.nn import ModelFileError, Sequential
 
-WEIRD = [None, True, False, 0, -1, 1, 2**31, 2**64, 10**30, -10**30, 0.5, -0.0, 1e308, -1e308, 1e-320,
-         float("nan"), float("inf"), "", "x", "Dense", "PCG64", "float64", "__init__", [], [1], [[1, 2]], {},
-         {"a": 1}, {"class": "Dense"}, [None] * 5, "9" * 50]
+WEIRD = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    2**31,
+    2**64,
+    10**30,
+    -(10**30),
+    0.5,
+    -0.0,
+    1e308,
+    -1e308,
+    1e-320,
+    float("nan"),
+    float("inf"),
+    "",
+    "x",
+    "Dense",
+    "PCG64",
+    "float64",
+    "__init__",
+    [],
+    [1],
+    [[1, 2]],
+    {},
+    {"a": 1},
+    {"class": "Dense"},
+    [None] * 5,
+    "9" * 50,
+]
 
 
 def _paths(obj, prefix=()):
@@ -80,9 +110,17 @@ def test_model_arrays_mutated(model_file, tmp_path):
     rng = np.random.default_rng(1)
     header = json.loads(bytes(arrays.pop("__header__")).decode())
     out = tmp_path / "a.npz"
-    variants = [lambda a: a.astype(np.float64), lambda a: a.astype(np.float16), lambda a: a.T,
-                lambda a: a.reshape(-1), lambda a: a[:1], lambda a: np.asfortranarray(a),
-                lambda a: a.astype(">f4"), lambda a: np.zeros((0,), np.float32), lambda a: a * np.nan]
+    variants = [
+        lambda a: a.astype(np.float64),
+        lambda a: a.astype(np.float16),
+        lambda a: a.T,
+        lambda a: a.reshape(-1),
+        lambda a: a[:1],
+        lambda a: np.asfortranarray(a),
+        lambda a: a.astype(">f4"),
+        lambda a: np.zeros((0,), np.float32),
+        lambda a: a * np.nan,
+    ]
     for key in list(arrays):
         for change in variants:
             mutated = dict(arrays)
@@ -102,7 +140,7 @@ def test_model_file_bytes_flipped(model_file, tmp_path, seed):
         for _ in range(rng.choice([1, 1, 2, 8])):
             mutated[rng.randrange(len(mutated))] = rng.randrange(256)
         if rng.random() < 0.2:
-            del mutated[rng.randrange(len(mutated)):]
+            del mutated[rng.randrange(len(mutated)) :]
         out.write_bytes(bytes(mutated))
         _load_only_model_errors(out)
 
@@ -146,7 +184,7 @@ def test_idx_header_bytes_mutated(tmp_path, gz):
         mutated = bytearray(raw)
         mutated[rng.randrange(len(mutated))] = rng.randrange(256)
         if rng.random() < 0.3:
-            del mutated[rng.randrange(len(mutated)):]
+            del mutated[rng.randrange(len(mutated)) :]
         out.write_bytes(bytes(mutated))
         _read_idx_only_own_errors(out)
 

@@ -19,8 +19,9 @@ from digitnet.app import AppModel, DrawingApp, TestSet, make_server
 from digitnet.app.api import SaveLimits
 from digitnet.app.server import ServerLimits
 
-LIMITS = ServerLimits(request_seconds=3.0, idle_seconds=2.0, body_silence_seconds=0.5, max_connections=8,
-                      max_json_depth=32)
+LIMITS = ServerLimits(
+    request_seconds=3.0, idle_seconds=2.0, body_silence_seconds=0.5, max_connections=8, max_json_depth=32
+)
 
 
 class Live:
@@ -68,7 +69,9 @@ def exchange(port, raw: bytes, timeout=10.0) -> tuple[int, dict, float]:
                 break
             data += chunk
             head, _, body = data.partition(b"\r\n\r\n")
-            length = [int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")]
+            length = [
+                int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+            ]
             if length and len(body) >= length[0]:
                 break
     head, _, body = data.partition(b"\r\n\r\n")
@@ -77,8 +80,13 @@ def exchange(port, raw: bytes, timeout=10.0) -> tuple[int, dict, float]:
 
 
 def post(path, body: bytes, headers=None) -> bytes:
-    headers = {"Host": "127.0.0.1", "Content-Type": "application/json", "Content-Length": str(len(body)),
-               "Connection": "close", **(headers or {})}
+    headers = {
+        "Host": "127.0.0.1",
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+        "Connection": "close",
+        **(headers or {}),
+    }
     head = f"POST {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     try:
         return head.encode("latin-1") + body  # as http.server decodes header bytes
@@ -108,12 +116,17 @@ def bomb_png(width, height):
 
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\0"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _pixels_with(value):
-    return ("{\"pixels\": [" + ",".join(["[" + ",".join([value] + ["0"] * 27) + "]"] * 28) + "]}").encode()
+    return ('{"pixels": [' + ",".join(["[" + ",".join([value] + ["0"] * 27) + "]"] * 28) + "]}").encode()
 
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
@@ -152,17 +165,45 @@ BAD_REQUESTS = [  # (id, raw request, status, fragment)
     ("bad-request-line", b"GARBAGE\r\n\r\n", 400, "Bad request"),
     ("bad-http-version", b"GET / HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n", 505, "Invalid HTTP version"),
     ("header-line-too-long", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", 431, ""),
-    ("foreign-host", b"GET /api/models HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n", 403,
-     "not this computer"),
+    (
+        "foreign-host",
+        b"GET /api/models HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+        403,
+        "not this computer",
+    ),
     ("foreign-origin", post("/api/predict", b"{}", {"Origin": "http://evil.example"}), 403, "origin"),
-    ("image-bomb", post("/api/predict", json.dumps({"image": "data:image/png;base64," + base64.b64encode(
-        bomb_png(18000, 18000)).decode()}).encode()), 400, "too many pixels"),
-    ("image-too-big", post("/api/predict", json.dumps({"image": "data:image/png;base64," + base64.b64encode(
-        bomb_png(4000, 4000)).decode()}).encode()), 400, "4000x4000"),
-    ("save-bad-label", post("/api/save", json.dumps({"image": data_url(drawing()), "label": 1.5}).encode()), 400,
-     "'label' must be"),
-    ("save-huge-label", post("/api/save", json.dumps({"image": data_url(drawing()), "label": 10**400}).encode()),
-     400, "'label' must be an integer digit 0-9, got 1000000"),
+    (
+        "image-bomb",
+        post(
+            "/api/predict",
+            json.dumps(
+                {"image": "data:image/png;base64," + base64.b64encode(bomb_png(18000, 18000)).decode()}
+            ).encode(),
+        ),
+        400,
+        "too many pixels",
+    ),
+    (
+        "image-too-big",
+        post(
+            "/api/predict",
+            json.dumps({"image": "data:image/png;base64," + base64.b64encode(bomb_png(4000, 4000)).decode()}).encode(),
+        ),
+        400,
+        "4000x4000",
+    ),
+    (
+        "save-bad-label",
+        post("/api/save", json.dumps({"image": data_url(drawing()), "label": 1.5}).encode()),
+        400,
+        "'label' must be",
+    ),
+    (
+        "save-huge-label",
+        post("/api/save", json.dumps({"image": data_url(drawing()), "label": 10**400}).encode()),
+        400,
+        "'label' must be an integer digit 0-9, got 1000000",
+    ),
 ]
 
 
@@ -236,8 +277,15 @@ def test_many_waiting_clients_do_not_block_others(live):
 def test_cmyk_and_odd_modes_can_be_saved(tmp_path):
     server = Live(_app(tmp_path))
     try:
-        for mode, fmt in (("CMYK", "JPEG"), ("YCbCr", "JPEG"), ("I;16", "PNG"), ("LA", "PNG"), ("P", "GIF"),
-                          ("1", "BMP"), ("RGBA", "WEBP")):
+        for mode, fmt in (
+            ("CMYK", "JPEG"),
+            ("YCbCr", "JPEG"),
+            ("I;16", "PNG"),
+            ("LA", "PNG"),
+            ("P", "GIF"),
+            ("1", "BMP"),
+            ("RGBA", "WEBP"),
+        ):
             raw = post("/api/save", json.dumps({"image": data_url(drawing(mode), fmt), "label": 3}).encode())
             status, body, _ = exchange(server.port, raw)
             assert status == 200, (mode, body)

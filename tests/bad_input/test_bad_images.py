@@ -16,8 +16,10 @@ from digitnet.data.preprocess import MAX_PIXELS, load_image, to_mnist
 
 def png_claiming(width, height) -> bytes:
     """A tiny PNG whose header claims width x height pixels (its data are a few bytes)."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
 

@@ -10,20 +10,32 @@ import zipfile
 import numpy as np
 import pytest
 
-from badinput_helpers import (arrays_of, bounded_memory, cli_error, header_of, npy_bytes, one_line, rewrite,
-                              tiny_model, write_model, write_zip_member)
+from badinput_helpers import (
+    arrays_of,
+    bounded_memory,
+    cli_error,
+    header_of,
+    npy_bytes,
+    one_line,
+    rewrite,
+    tiny_model,
+    write_model,
+    write_zip_member,
+)
 from digitnet import digitmodel
 from digitnet.nn import Dense, ModelFileError, Sequential, modelfile, modelschema
 
 
 def _set(path, value):
     """A header change that sets header[path[0]][path[1]]... = value."""
+
     def change(h):
         target = h
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
         return h
+
     return change
 
 
@@ -34,6 +46,7 @@ def _delete(path):
             target = target[key]
         del target[path[-1]]
         return h
+
     return change
 
 
@@ -83,8 +96,11 @@ HEADER_CASES = [  # (id, change, fragment of the one-line error)
     ("layer-units-zero", _layer(1, "units", 0), "layers[1]"),
     ("layer-units-negative", _layer(1, "units", -3), "layers[1]"),
     ("layer-bias-string", _layer(1, "bias", "yes"), "layers[1].config.bias"),
-    ("layer-missing-units", lambda h: h["architecture"]["layers"][1]["config"].pop("units") and h,
-     "layers[1].config.units: missing"),
+    (
+        "layer-missing-units",
+        lambda h: h["architecture"]["layers"][1]["config"].pop("units") and h,
+        "layers[1].config.units: missing",
+    ),
     ("input-shape-missing", _delete(["architecture", "input_shape"]), "architecture.input_shape: missing"),
     ("input-shape-null", _set(["architecture", "input_shape"], None), "architecture.input_shape"),
     ("input-shape-negative", _set(["architecture", "input_shape"], [1, -28, 28]), "architecture.input_shape"),
@@ -131,8 +147,11 @@ HEADER_CASES = [  # (id, change, fragment of the one-line error)
     ("units-2-million", _layer(1, "units", 2_000_000), "the limit is 50,000,000"),
     ("units-huge-last", _layer(3, "units", 10**9), "the limit"),
     ("input-huge", _set(["architecture", "input_shape"], [65536, 65536]), "the limit is 8,388,608"),
-    ("too-many-layers", lambda h: h["architecture"].update(layers=[{"class": "ReLU"}] * 300) or h,
-     "at most 256 layers"),
+    (
+        "too-many-layers",
+        lambda h: h["architecture"].update(layers=[{"class": "ReLU"}] * 300) or h,
+        "at most 256 layers",
+    ),
 ]
 
 
@@ -156,14 +175,18 @@ def _put(key, value):
     def change(a):
         a[key] = value
         return a
+
     return change
 
 
 ARRAY_CASES = [
     ("weight-nan", _put("param/1.weight", np.full((784, 8), np.nan, np.float32)), "NaN or infinite"),
     ("weight-inf", _put("param/3.bias", np.array([np.inf] + [0.0] * 9, np.float32)), "NaN or infinite"),
-    ("weight-one-nan", _put("param/3.weight", np.where(np.eye(8, 10) > 0, np.nan, 0).astype(np.float32)),
-     "NaN or infinite"),
+    (
+        "weight-one-nan",
+        _put("param/3.weight", np.where(np.eye(8, 10) > 0, np.nan, 0).astype(np.float32)),
+        "NaN or infinite",
+    ),
     ("weight-complex", _put("param/1.bias", np.zeros(8, np.complex64)), "dtype complex64"),
     ("weight-int", _put("param/1.bias", np.zeros(8, np.int32)), "dtype int32"),
     ("weight-bool", _put("param/1.bias", np.zeros(8, bool)), "dtype bool"),
@@ -197,8 +220,7 @@ def test_unnamed_compressed_bomb_is_never_read(model_file, tmp_path):
             z.writestr(f"{key}.npy", npy_bytes(value))
         z.writestr("__header__.npy", npy_bytes(header))
         with z.open("extra.npy", "w", force_zip64=True) as f:
-            np.lib.format.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False,
-                                                     "shape": (25_000_000,)})
+            np.lib.format.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (25_000_000,)})
             zeros = bytes(1 << 20)
             for _ in range(200):
                 f.write(zeros)
@@ -216,6 +238,7 @@ def test_declared_member_size_must_match_npy_header(model_file, tmp_path):
     members = {f"{k}.npy": npy_bytes(v) for k, v in arrays.items()}
     members["__header__.npy"] = npy_bytes(header)
     import io as stdio
+
     fake = stdio.BytesIO()
     np.lib.format.write_array_header_1_0(fake, {"descr": "<f4", "fortran_order": False, "shape": (784, 8)})
     members["param/1.weight.npy"] = fake.getvalue() + b"\0" * 100  # header right, data short
@@ -292,11 +315,17 @@ def test_nan_metric_from_an_old_file_becomes_null(model_file, tmp_path):
     assert header_of(again)["metrics"]["test_loss"] is None  # files we write never carry NaN
 
 
-@pytest.mark.parametrize("outputs,rejection,ok", [(7, None, False), (10, None, True), (11, None, False),
-                                                   (11, {"method": "max", "threshold": 0.5, "reject_class": 10},
-                                                    True),
-                                                   (10, {"method": "max", "threshold": 0.5, "reject_class": 10},
-                                                    False), (1, None, False)])
+@pytest.mark.parametrize(
+    "outputs,rejection,ok",
+    [
+        (7, None, False),
+        (10, None, True),
+        (11, None, False),
+        (11, {"method": "max", "threshold": 0.5, "reject_class": 10}, True),
+        (10, {"method": "max", "threshold": 0.5, "reject_class": 10}, False),
+        (1, None, False),
+    ],
+)
 def test_digit_models_have_10_outputs_or_11_with_a_reject_class(tmp_path, outputs, rejection, ok):
     model = tiny_model(outputs=outputs, optimizer=False)
     model.rejection = rejection or {}
@@ -324,8 +353,11 @@ CLI_FILES = ["rng-test-runner", "units-2-million", "layer-unknown-arg", "missing
 def test_commands_refuse_bad_model_files_in_one_line(model_file, tmp_path, capsys, case, command):
     change = dict((c[0], c[1]) for c in HEADER_CASES)[case]
     bad = rewrite(model_file, tmp_path / "bad.npz", change_header=lambda h: change(copy.deepcopy(h)))
-    argv = {"info": ["info", bad], "predict": ["predict", bad, tmp_path / "none.png"],
-            "evaluate": ["evaluate", bad, "--images", tmp_path]}[command]
+    argv = {
+        "info": ["info", bad],
+        "predict": ["predict", bad, tmp_path / "none.png"],
+        "evaluate": ["evaluate", bad, "--images", tmp_path],
+    }[command]
     line = cli_error(capsys, argv)
     assert "bad.npz" in line
 
@@ -350,10 +382,17 @@ def test_info_describes_any_model_but_predict_wants_a_digit_model(tmp_path, caps
     assert "a digit model has 10 outputs" in cli_error(capsys, ["predict", path, tmp_path / "x.png"])
 
 
-@pytest.mark.parametrize("spec,fragment", [
-    ({"scale": "abc"}, "preprocessing.scale"), ({"std": 0}, "preprocessing.std"), ({"mean": 1e300}, "preprocessing.mean"),
-    ({"layout": "nchw"}, "preprocessing.layout"), ({"scale": True}, "preprocessing.scale"),
-], ids=["scale-string", "std-zero", "mean-huge", "layout-unknown", "scale-bool"])
+@pytest.mark.parametrize(
+    "spec,fragment",
+    [
+        ({"scale": "abc"}, "preprocessing.scale"),
+        ({"std": 0}, "preprocessing.std"),
+        ({"mean": 1e300}, "preprocessing.mean"),
+        ({"layout": "nchw"}, "preprocessing.layout"),
+        ({"scale": True}, "preprocessing.scale"),
+    ],
+    ids=["scale-string", "std-zero", "mean-huge", "layout-unknown", "scale-bool"],
+)
 def test_digit_model_preprocessing_must_be_applicable(tmp_path, capsys, spec, fragment):
     model = tiny_model(optimizer=False)
     model.preprocessing = {"scale": 1 / 255, "layout": "image", **spec}

@@ -83,7 +83,7 @@ def test_random_rotation_angles_lie_within_the_range():
 def test_zoom_scales_the_ink_area():
     x = bar(rows=slice(9, 19), cols=slice(9, 19), n=300, dtype=np.float64)
     mass = Augmenter(zoom=0.2)(x, np.random.default_rng(3)).sum(axis=(1, 2)) / 100
-    assert 0.8 ** 2 - 0.05 < mass.min() < 0.75 and 1.3 < mass.max() < 1.2 ** 2 + 0.05
+    assert 0.8**2 - 0.05 < mass.min() < 0.75 and 1.3 < mass.max() < 1.2**2 + 0.05
 
 
 def test_shear_slants_a_vertical_bar():
@@ -125,13 +125,15 @@ def test_thickness_dilates_or_erodes_strokes():
     assert set(mass.round().astype(int)) == {16, 54, 96}  # eroded to 1x16, unchanged, dilated to 5x18 + 2x3
 
 
-@pytest.mark.parametrize("shape,dtype", [((8, 28, 28), np.float32), ((8, 1, 28, 28), np.float64),
-                                         ((8, 784), np.float32)])
+@pytest.mark.parametrize(
+    "shape,dtype", [((8, 28, 28), np.float32), ((8, 1, 28, 28), np.float64), ((8, 784), np.float32)]
+)
 def test_shape_and_dtype_kept_input_untouched(shape, dtype):
     x = np.random.default_rng(9).random(shape).astype(dtype)
     before = x.copy()
     out = Augmenter.from_string("shift=2,rotate=12,zoom=0.1,shear=5,elastic=34:4,noise=0.05,thickness=1")(
-        x, np.random.default_rng(0))
+        x, np.random.default_rng(0)
+    )
     assert out.shape == shape and out.dtype == dtype
     np.testing.assert_array_equal(x, before)
 
@@ -161,24 +163,34 @@ def test_bad_inputs():
 
 def test_from_string_to_string_and_config_round_trip():
     aug = Augmenter.from_string(" shift=2, rotate=12,zoom=0.1,elastic=34:4,noise=0.05 ")
-    assert aug.get_config() == {"shift": 2.0, "rotate": 12.0, "zoom": 0.1, "shear": 0.0, "elastic": [34.0, 4.0],
-                                "noise": 0.05, "thickness": 0}
+    assert aug.get_config() == {
+        "shift": 2.0,
+        "rotate": 12.0,
+        "zoom": 0.1,
+        "shear": 0.0,
+        "elastic": [34.0, 4.0],
+        "noise": 0.05,
+        "thickness": 0,
+    }
     assert aug.to_string() == "shift=2,rotate=12,zoom=0.1,elastic=34:4,noise=0.05"
     assert Augmenter.from_string(aug.to_string()).get_config() == aug.get_config()
     assert Augmenter(**json.loads(json.dumps(aug.get_config()))).get_config() == aug.get_config()
     assert Augmenter.from_string("").to_string() == "" == Augmenter.from_string("none").to_string()
 
 
-@pytest.mark.parametrize("text,message", [
-    ("shift=2,twist=3", "unknown augmentation 'twist'"),
-    ("rotate=abc", "bad value in augmentation 'rotate=abc'"),
-    ("elastic=34", "ALPHA:SIGMA"),
-    ("shift", "bad value in augmentation 'shift'"),
-    ("shift=-1", "shift must be a number in"),
-    ("zoom=1.5", "zoom must be a number in"),
-    ("thickness=1.5", "thickness must be an integer"),
-    ("elastic=34:0", "elastic sigma"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("shift=2,twist=3", "unknown augmentation 'twist'"),
+        ("rotate=abc", "bad value in augmentation 'rotate=abc'"),
+        ("elastic=34", "ALPHA:SIGMA"),
+        ("shift", "bad value in augmentation 'shift'"),
+        ("shift=-1", "shift must be a number in"),
+        ("zoom=1.5", "zoom must be a number in"),
+        ("thickness=1.5", "thickness must be an integer"),
+        ("elastic=34:0", "elastic sigma"),
+    ],
+)
 def test_from_string_errors_name_the_problem(text, message):
     with pytest.raises(ValueError, match=message):
         Augmenter.from_string(text)

@@ -12,8 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitnet.data import (DATASETS, DataNotFoundError, apply_spec, dataset_dir, download, load,
-                           preprocessing_spec, to_input, write_idx)
+from digitnet.data import (
+    DATASETS,
+    DataNotFoundError,
+    apply_spec,
+    dataset_dir,
+    download,
+    load,
+    preprocessing_spec,
+    to_input,
+    write_idx,
+)
 from digitnet.data.datasets import FILES, SPLITS, Dataset
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]  # from the data README
@@ -21,6 +30,7 @@ FASHION_DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 
 
 # ----------------------------------------------------------------------------- real MNIST
+
 
 def test_mnist_train_matches_the_published_figures(mnist_train):
     images, labels = mnist_train
@@ -61,6 +71,7 @@ def test_fashion_mnist_table_accepts_debians_recompressed_copy():
 
 # ----------------------------------------------------------------------------- where files are looked for
 
+
 def test_env_var_may_point_straight_at_the_mnist_folder(mnist_path, monkeypatch):
     monkeypatch.setenv("DIGITNET_DATA", str(mnist_path))
     assert dataset_dir("mnist") == mnist_path
@@ -80,7 +91,7 @@ def test_parent_folder_with_subfolders_and_precedence(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITNET_DATA", str(tmp_path / "env"))
     assert dataset_dir("mnist") == tmp_path / "env" / "mnist"
     assert dataset_dir("mnist", tmp_path / "arg") == tmp_path / "arg" / "mnist"  # the argument wins
-    assert dataset_dir("mnist", tmp_path / "mnist") == tmp_path / "mnist"        # named after the dataset
+    assert dataset_dir("mnist", tmp_path / "mnist") == tmp_path / "mnist"  # named after the dataset
     monkeypatch.delenv("DIGITNET_DATA")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert dataset_dir("fashion-mnist") == tmp_path / "home" / ".cache" / "digitnet" / "fashion-mnist"
@@ -95,6 +106,7 @@ def test_unknown_names(tmp_path):
 
 # ----------------------------------------------------------------------------- a tiny dataset and a fake server
 
+
 def _tiny_files(folder: Path, n_train=5, n_test=3) -> dict[str, bytes]:
     rng = np.random.default_rng(7)
     folder.mkdir(parents=True, exist_ok=True)
@@ -108,8 +120,10 @@ def _tiny_files(folder: Path, n_train=5, n_test=3) -> dict[str, bytes]:
 def tiny(tmp_path, monkeypatch):
     """A registered dataset "tiny" whose files a FakeServer serves; returns (files, data folder)."""
     files = _tiny_files(tmp_path / "origin")
-    sums = {name: (hashlib.sha256(data).hexdigest(), hashlib.sha256(gzip.decompress(data)).hexdigest())
-            for name, data in files.items()}
+    sums = {
+        name: (hashlib.sha256(data).hexdigest(), hashlib.sha256(gzip.decompress(data)).hexdigest())
+        for name, data in files.items()
+    }
     mirrors = ("https://a.example/", "https://b.example/", "https://c.example/")
     monkeypatch.setitem(DATASETS, "tiny", Dataset("tiny", "Tiny test set", mirrors, sums, {"train": 5, "test": 3}))
     return files, tmp_path / "data"
@@ -146,7 +160,7 @@ class FakeServer:
                 raise urllib.error.HTTPError(url, 416, "Range Not Satisfiable", {}, None)
             return FakeResponse(data[start:], 206)
         if self.cut is not None:  # the connection drops after `cut` bytes
-            return FakeResponse(data[:self.cut], 200, length=len(data))
+            return FakeResponse(data[: self.cut], 200, length=len(data))
         return FakeResponse(data, 200)
 
 
@@ -216,8 +230,15 @@ def test_offline_error_says_which_files_go_where(tiny):
     with pytest.raises(DataNotFoundError) as info:
         download("tiny", root, opener=server)
     message = str(info.value)
-    for needle in [*FILES, str(root / "tiny"), "--data-dir", "DIGITNET_DATA", "https://b.example/",
-                   "connection refused", "checksum mismatch"]:
+    for needle in [
+        *FILES,
+        str(root / "tiny"),
+        "--data-dir",
+        "DIGITNET_DATA",
+        "https://b.example/",
+        "connection refused",
+        "checksum mismatch",
+    ]:
         assert needle in message
     assert not [p for p in (root / "tiny").iterdir()]  # no half files, no .part files left
     assert isinstance(info.value, FileNotFoundError)
@@ -259,6 +280,7 @@ def test_real_checksums_accept_original_and_recompressed_mnist(mnist_path, tmp_p
 
 # ----------------------------------------------------------------------------- folders of IDX files
 
+
 def test_any_idx_folder_loads_by_path(tmp_path):
     _tiny_files(tmp_path / "mine")
     (tmp_path / "mine" / SPLITS["test"][0]).rename(tmp_path / "mine" / "t10k-images-idx3-ubyte.raw")
@@ -283,6 +305,7 @@ def test_missing_files_in_a_folder(tmp_path):
 
 # ----------------------------------------------------------------------------- inputs
 
+
 def test_to_input_scales_and_lays_out():
     images = np.array([[[0, 255], [51, 102]]] * 3, dtype=np.uint8)
     x = to_input(images)
@@ -298,7 +321,8 @@ def test_spec_is_json_and_replays_exactly():
     expected = ((images / 255 - 0.1307) / 0.3081).reshape(4, 784)
     np.testing.assert_allclose(apply_spec(images, spec), expected, rtol=1e-5, atol=1e-6)
     floats = images / 255.0  # float images are taken as already in [0, 1]
-    np.testing.assert_allclose(apply_spec(floats, {"scale": 1 / 255, "layout": "image", "augment": "shift=2"}),
-                               floats[:, None], rtol=1e-6)
+    np.testing.assert_allclose(
+        apply_spec(floats, {"scale": 1 / 255, "layout": "image", "augment": "shift=2"}), floats[:, None], rtol=1e-6
+    )
     with pytest.raises(ValueError, match="layout"):
         apply_spec(images, {"layout": "nhwc"})

@@ -90,7 +90,7 @@ def test_corrupt_gzip(tmp_path):
     _expect_error(bad, "corrupt gzip")
 
 
-@pytest.mark.parametrize("magic", [b"\x01\x00\x08\x01", b"\x00\x00\x0A\x01", b"\x00\x00\x07\x01", b"PK\x03\x04"])
+@pytest.mark.parametrize("magic", [b"\x01\x00\x08\x01", b"\x00\x00\x0a\x01", b"\x00\x00\x07\x01", b"PK\x03\x04"])
 def test_wrong_magic(tmp_path, magic):
     path = tmp_path / "bad"
     path.write_bytes(magic + bytes([0, 0, 0, 1, 5]))

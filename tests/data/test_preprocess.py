@@ -86,8 +86,9 @@ def test_real_mnist_digits_pass_through_nearly_unchanged(mnist_test):
     assert np.percentile(corr, 5) > 0.98  # the same preparation as MNIST's own
 
 
-@pytest.mark.parametrize("canvas", [np.full((200, 300), 255, np.uint8), np.zeros((50, 50)),
-                                    np.full((60, 60, 3), 128, np.uint8), "noisy"])
+@pytest.mark.parametrize(
+    "canvas", [np.full((200, 300), 255, np.uint8), np.zeros((50, 50)), np.full((60, 60, 3), 128, np.uint8), "noisy"]
+)
 def test_blank_canvases(canvas):
     if isinstance(canvas, str):
         canvas = np.clip(0.9 + np.random.default_rng(0).normal(0, 0.01, (100, 100)), 0, 1)

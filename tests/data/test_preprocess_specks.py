@@ -13,10 +13,10 @@ def _box(image28):
 
 def test_a_noise_speck_far_from_the_digit_does_not_shrink_it():
     img = Image.new("L", (300, 300), 255)
-    ImageDraw.Draw(img).line([(150, 100), (150, 200)], fill=0, width=12)   # a "1" in the middle
+    ImageDraw.Draw(img).line([(150, 100), (150, 200)], fill=0, width=12)  # a "1" in the middle
     clean = to_mnist(img)
     a = np.asarray(img).copy()
-    a[5, 5] = a[290, 295] = 0                                                # two dark noise pixels in corners
+    a[5, 5] = a[290, 295] = 0  # two dark noise pixels in corners
     noisy = to_mnist(a)
     assert _box(clean) >= 19 and _box(noisy) == _box(clean)
     assert np.abs(noisy - clean).max() < 1e-6

@@ -42,7 +42,7 @@ def test_sizes_polarity_and_dtype():
         assert max(p.shape) in (16, 64) and min(p.shape) >= 0.75 * max(p.shape) - 1
         borders.append(np.median(np.concatenate([p[0], p[-1], p[:, 0], p[:, -1]])))
     borders = np.array(borders)
-    assert (borders > 128).sum() >= 10 and (borders < 128).sum() >= 3   # dark-on-light and light-on-dark
+    assert (borders > 128).sum() >= 10 and (borders < 128).sum() >= 3  # dark-on-light and light-on-dark
 
 
 def test_ink_stands_out_from_the_paper():
@@ -56,9 +56,10 @@ def test_mnist_style_digits_are_prepared_like_to_mnist():
 
     images, labels = synth.mnist_style_digits(12, seed=5)
     assert images.dtype == np.uint8 and images.shape == (12, 28, 28) and labels.shape == (12,)
-    assert images[:, :2].max() < 60 and images.max(axis=(1, 2)).min() > 200    # light ink on a dark field
-    pictures, same_labels, _ = handwritten.generate(12, "train", 5, handwritten.MNIST_STYLE_SIZES,
-                                                    stream="mnist_style_digits")
+    assert images[:, :2].max() < 60 and images.max(axis=(1, 2)).min() > 200  # light ink on a dark field
+    pictures, same_labels, _ = handwritten.generate(
+        12, "train", 5, handwritten.MNIST_STYLE_SIZES, stream="mnist_style_digits"
+    )
     assert np.array_equal(labels, same_labels)
     assert np.array_equal(images[3], np.rint(to_mnist(pictures[3]) * 255).astype(np.uint8))
 

@@ -21,7 +21,7 @@ def test_every_kind_is_generated_seeded_and_sized(kind):
     split = "train"
     if kind == "fashion":
         fashion_or_skip()
-        split = "heldout"   # the 10,000-item file: loading the 60,000-item one costs a second
+        split = "heldout"  # the 10,000-item file: loading the 60,000-item one costs a second
     a = synth.negatives(kind, 4, split=split, seed=1, sizes=(16, 64))
     b = synth.negatives(kind, 4, split=split, seed=1, sizes=(16, 64))
     c = synth.negatives(kind, 4, split="heldout", seed=2, sizes=(16, 64))
@@ -69,15 +69,16 @@ def test_write_folder_round_trips_through_evaluate(tmp_path):
 
     pictures, labels = synth.digits(6, seed=0, sizes=(16, 28))
     dots = synth.negatives("dot", 2, seed=0, sizes=(28,))
-    out = synth.write_folder(tmp_path / "set", pictures + dots, list(labels) + [-1, -1],
-                             kinds=["digit"] * 6 + ["dot", "dot"])
+    out = synth.write_folder(
+        tmp_path / "set", pictures + dots, list(labels) + [-1, -1], kinds=["digit"] * 6 + ["dot", "dot"]
+    )
     with open(out / "labels.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["kind"] for r in rows] == ["digit"] * 6 + ["dot"] * 2
     images, read_labels = load_image_folder(str(out))
     assert list(read_labels) == list(labels) + [-1, -1]
     assert np.allclose(images[0], to_mnist(pictures[0]), atol=1e-6)
-    assert [p for p in tmp_path.iterdir()] == [out]    # no temporary folder left behind
+    assert [p for p in tmp_path.iterdir()] == [out]  # no temporary folder left behind
 
 
 def test_write_folder_refuses_foreign_or_nonempty_folders(tmp_path):

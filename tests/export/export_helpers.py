@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx", reason="onnx is not installed (pip install 'digitnet[onnx]'): export tests skipped")
-ort = pytest.importorskip("onnxruntime",
-                          reason="onnxruntime is not installed (pip install 'digitnet[onnx]'): export tests skipped")
+ort = pytest.importorskip(
+    "onnxruntime", reason="onnxruntime is not installed (pip install 'digitnet[onnx]'): export tests skipped"
+)
 
 
 def exported(model):

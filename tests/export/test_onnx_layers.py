@@ -12,9 +12,24 @@ from digitnet.export import EXPORTERS, ExportError, build, to_onnx
 
 TOLERANCE = 1e-5
 # LeCun et al. 1998, table I: the S2 maps (of 6) each C3 map (of 16) reads.
-C3_INPUTS = ((0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
-             (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
-             (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5), (0, 1, 2, 3, 4, 5))
+C3_INPUTS = (
+    (0, 1, 2),
+    (1, 2, 3),
+    (2, 3, 4),
+    (3, 4, 5),
+    (4, 5, 0),
+    (5, 0, 1),
+    (0, 1, 2, 3),
+    (1, 2, 3, 4),
+    (2, 3, 4, 5),
+    (3, 4, 5, 0),
+    (4, 5, 0, 1),
+    (5, 0, 1, 2),
+    (0, 1, 3, 4),
+    (1, 2, 4, 5),
+    (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+)
 
 
 def randomise_batchnorms(model, rng):
@@ -32,26 +47,26 @@ def randomise_batchnorms(model, rng):
 def every_layer_model():
     """An image model using every layer kind and every activation, in awkward settings."""
     layers = [
-        nn.BatchNorm2D(1),                                     # first layer: a standalone batch norm
-        nn.Conv2D(1, 4, 3, stride=2, padding=[1, 2]),          # stride 2, unequal padding -> 14 x 15
-        nn.BatchNorm2D(4),                                     # folded into the conv
+        nn.BatchNorm2D(1),  # first layer: a standalone batch norm
+        nn.Conv2D(1, 4, 3, stride=2, padding=[1, 2]),  # stride 2, unequal padding -> 14 x 15
+        nn.BatchNorm2D(4),  # folded into the conv
         nn.LeakyReLU(0.1),
-        nn.Conv2D(4, 6, 4, padding="same"),                    # even kernel: the extra pad at the end
+        nn.Conv2D(4, 6, 4, padding="same"),  # even kernel: the extra pad at the end
         nn.ELU(0.7),
         nn.Dropout2D(0.3),
-        nn.MaxPool2D(3, stride=2),                             # overlapping windows -> 6 x 7
-        nn.Conv2D(6, 8, 3, padding="valid", bias=False),       # -> 4 x 5
+        nn.MaxPool2D(3, stride=2),  # overlapping windows -> 6 x 7
+        nn.Conv2D(6, 8, 3, padding="valid", bias=False),  # -> 4 x 5
         nn.GELU(),
-        nn.AvgPool2D(2),                                       # 5 does not divide: last column dropped -> 2 x 2
+        nn.AvgPool2D(2),  # 5 does not divide: last column dropped -> 2 x 2
         nn.Tanh(),
-        nn.BatchNorm2D(8),                                     # after an activation: standalone
+        nn.BatchNorm2D(8),  # after an activation: standalone
         nn.Flatten(),
         nn.Dense(20),
-        nn.BatchNorm1D(20),                                    # folded into the dense layer
+        nn.BatchNorm1D(20),  # folded into the dense layer
         nn.Sigmoid(),
         nn.Dropout(0.2),
         nn.Reshape((4, 5)),
-        nn.Softmax(axis=-1),                                   # inside the network, on a 3-D tensor
+        nn.Softmax(axis=-1),  # inside the network, on a 3-D tensor
         nn.Reshape((20,)),
         nn.Identity(),
         nn.BatchNorm1D(20),
@@ -126,8 +141,9 @@ def test_preprocessing_with_mean_and_std(layout, random_images):
     if layout == "flat":  # a model that reads flat (N, 784) vectors: the graph reshapes the image
         model = nn.Sequential([nn.Dense(32), nn.Tanh(), nn.Dense(10)], input_shape=(784,), seed=3)
     else:
-        model = nn.Sequential([nn.Conv2D(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Dense(10)], input_shape=(1, 28, 28),
-                              seed=3)
+        model = nn.Sequential(
+            [nn.Conv2D(1, 3, 3), nn.ReLU(), nn.Flatten(), nn.Dense(10)], input_shape=(1, 28, 28), seed=3
+        )
     model.preprocessing = {"scale": 1 / 255, "mean": 0.1307, "std": 0.3081, "layout": layout, "augment": "shift=1"}
     plain = model_inputs(random_images, model)
     assert plain.min() < -0.4  # the spec is applied: centred and scaled inputs
@@ -159,8 +175,12 @@ def test_not_a_digit_output_gives_eleven_probabilities(random_images):
     model.rejection = {"method": "reject_class", "threshold": 0.5, "reject_class": 10}
     model.calibration = {"temperature": 1.5}
     proto = build(model)
-    assert [o.name for o in proto.graph.output] == ["logits", "probabilities", "digit_probabilities",
-                                                    "not_a_digit_score"]
+    assert [o.name for o in proto.graph.output] == [
+        "logits",
+        "probabilities",
+        "digit_probabilities",
+        "not_a_digit_score",
+    ]
     assert [d.dim_value for d in proto.graph.output[1].type.tensor_type.shape.dim[1:]] == [11]
     props = {p.key: p.value for p in proto.metadata_props}
     assert json.loads(props["classes"])[-1] == "not a digit" and len(json.loads(props["classes"])) == 11
@@ -173,8 +193,9 @@ def test_not_a_digit_output_gives_eleven_probabilities(random_images):
 
     assert_matches(model, random_images, softmax(z / 1.5))  # all 11, calibrated
     _, session = exported(model)
-    digits, score = session.run(["digit_probabilities", "not_a_digit_score"],
-                                {"image": random_images[:, None].astype(np.float32)})
+    digits, score = session.run(
+        ["digit_probabilities", "not_a_digit_score"], {"image": random_images[:, None].astype(np.float32)}
+    )
     assert np.abs(digits - softmax(z[:, :10] / 1.5)).max() < TOLERANCE  # as the Recognizer reports digits
     assert score.shape == (len(random_images),) and np.abs(score - softmax(z)[:, 10]).max() < TOLERANCE
     assert score.std() > 1e-3  # not a constant: the comparison means something

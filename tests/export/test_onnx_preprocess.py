@@ -40,10 +40,10 @@ def off_centre_digits(rng, n=60):
     images = np.zeros((n, 28, 28), np.uint8)
     for k in range(n - 2):
         r, c, size = rng.integers(0, 22), rng.integers(0, 22), rng.integers(3, 10)
-        images[k, r:r + size, c:c + size // 2 + 1] = rng.integers(50, 256)
-        images[k, r + size // 2, c:c + size] = 255
-    images[-2] = 0                    # blank: left as it is
-    images[-1, 0:3, 25:28] = 255      # in a corner: moved far, partly out of the frame
+        images[k, r : r + size, c : c + size // 2 + 1] = rng.integers(50, 256)
+        images[k, r + size // 2, c : c + size] = 255
+    images[-2] = 0  # blank: left as it is
+    images[-1, 0:3, 25:28] = 255  # in a corner: moved far, partly out of the frame
     return images
 
 
@@ -76,13 +76,16 @@ def test_scale_mean_std_and_flat_layout(random_images):
     assert np.abs(run_session(session, random_images)["logits"] - expected).max() < 1e-6
 
 
-@pytest.mark.parametrize("spec, message", [
-    ({"scale": 1 / 255, "invert": True}, "cannot export preprocessing key\\(s\\) 'invert'"),
-    ({"scale": 1 / 255, "std": 0}, "std must be positive"),
-    ({"scale": "1/255"}, "scale must be a finite number"),
-    ({"layout": "columns"}, "layout must be one of"),
-    ({"centre": "box"}, "centre must be one of"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"scale": 1 / 255, "invert": True}, "cannot export preprocessing key\\(s\\) 'invert'"),
+        ({"scale": 1 / 255, "std": 0}, "std must be positive"),
+        ({"scale": "1/255"}, "scale must be a finite number"),
+        ({"layout": "columns"}, "layout must be one of"),
+        ({"centre": "box"}, "centre must be one of"),
+    ],
+)
 def test_bad_preprocessing_is_refused(spec, message):
     with pytest.raises(ExportError, match=message):
         build(identity_model(spec))

@@ -25,7 +25,7 @@ sys.meta_path.insert(0, _NoDigitnet())
 
 def readme_example() -> str:
     text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Export and model cards"):]
+    section = text[text.index("## Export and model cards") :]
     return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
 
 
@@ -37,8 +37,14 @@ def test_readme_example_runs_without_digitnet(tmp_path):
     digit = np.zeros((28, 28), np.uint8)
     digit[6:22, 12:16] = 255
     Image.fromarray(digit).save(tmp_path / "digit.png")
-    run = subprocess.run([sys.executable, "-c", BLOCK_DIGITNET + code], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=120, check=False)
+    run = subprocess.run(
+        [sys.executable, "-c", BLOCK_DIGITNET + code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     expected = int(model.predict(digit[None, None].astype(np.float32) / 255)[0])
     assert re.fullmatch(rf"digit {expected} \(\d+\.\d%\)\n", run.stdout), run.stdout

@@ -6,8 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from digitnet.nn import (SGD, EarlyStopping, JSONLinesLogger, ModelCheckpoint, ProgressBar, Sequential,
-                         TrainingDiverged)
+from digitnet.nn import SGD, EarlyStopping, JSONLinesLogger, ModelCheckpoint, ProgressBar, Sequential, TrainingDiverged
 from digitnet.nn.layers import Dense, ReLU
 
 
@@ -26,8 +25,7 @@ def model(lr=0.1, seed=0):
 def test_jsonl_log_has_one_object_per_epoch(tmp_path):
     x, y = problem()
     log = tmp_path / "metrics.jsonl"
-    model().fit(x, y, epochs=3, batch_size=20, validation_split=0.25, callbacks=[JSONLinesLogger(log)],
-                verbose=False)
+    model().fit(x, y, epochs=3, batch_size=20, validation_split=0.25, callbacks=[JSONLinesLogger(log)], verbose=False)
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert [r["epoch"] for r in rows] == [1, 2, 3]
     for r in rows:
@@ -70,8 +68,15 @@ def test_divergence_stops_with_epoch_and_batch_and_keeps_good_checkpoint(tmp_pat
     good = Sequential.load(path).parameters()[0][1].copy()
     m.optimizer.lr = 1e38  # guaranteed overflow
     with pytest.raises(TrainingDiverged, match=r"at epoch 2, batch \d+/8"):
-        m.fit(x * 1e30, y, epochs=3, batch_size=20, validation_split=0.25,
-              callbacks=[ModelCheckpoint(path)], verbose=False)
+        m.fit(
+            x * 1e30,
+            y,
+            epochs=3,
+            batch_size=20,
+            validation_split=0.25,
+            callbacks=[ModelCheckpoint(path)],
+            verbose=False,
+        )
     np.testing.assert_array_equal(Sequential.load(path).parameters()[0][1], good)
 
 

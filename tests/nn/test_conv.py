@@ -79,7 +79,9 @@ def test_output_shapes_and_layouts(rng):
     y = conv.forward(x)
     assert y.shape == (2, 6, 24, 24)
     assert y.transpose(1, 2, 3, 0).flags.c_contiguous  # NCHW values, batch-last memory (no transposing copy)
-    np.testing.assert_allclose(y, conv2d_forward_naive(x, conv.params["weight"], conv.params["bias"]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        y, conv2d_forward_naive(x, conv.params["weight"], conv.params["bias"]), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_float32_stays_float32(rng):
@@ -152,27 +154,34 @@ def test_connection_table_masks_weights_and_gradients(rng):
 
 
 def test_config_round_trip_is_json():
-    conv = Conv2D(6, 16, 5, stride=1, padding="same", bias=False, weight_init="lecun_normal",
-                  connections=LENET5_C3_TABLE)
+    conv = Conv2D(
+        6, 16, 5, stride=1, padding="same", bias=False, weight_init="lecun_normal", connections=LENET5_C3_TABLE
+    )
     config = json.loads(json.dumps(conv.to_config()))
     clone = Layer.from_config(config)
     assert isinstance(clone, Conv2D) and clone.get_config() == conv.get_config()
     assert clone.pads == conv.pads and clone.connections == conv.connections
 
 
-@pytest.mark.parametrize("kwargs, word", [
-    ({"in_channels": 0, "out_channels": 2, "kernel_size": 3}, "in_channels"),
-    ({"in_channels": 1, "out_channels": 2, "kernel_size": -1}, "-1"),
-    ({"in_channels": 1, "out_channels": 2, "kernel_size": (3,)}, "kernel_size"),
-    ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "stride": 0}, "stride"),
-    ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": -2}, "-2"),
-    ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": "full"}, "'full'"),
-    ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": "same"}, "same"),
-    ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "weight_init": "nope"}, "'nope'"),
-    ({"in_channels": (3, 9), "out_channels": 4, "kernel_size": 3}, "in_channels must be a positive int, got (3, 9)"),
-    ({"in_channels": 3, "out_channels": [4, 4], "kernel_size": 3}, "out_channels"),
-    ({"in_channels": 2, "out_channels": 2, "kernel_size": 3, "connections": [[1, 0]]}, "(1, 2)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"in_channels": 0, "out_channels": 2, "kernel_size": 3}, "in_channels"),
+        ({"in_channels": 1, "out_channels": 2, "kernel_size": -1}, "-1"),
+        ({"in_channels": 1, "out_channels": 2, "kernel_size": (3,)}, "kernel_size"),
+        ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "stride": 0}, "stride"),
+        ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": -2}, "-2"),
+        ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": "full"}, "'full'"),
+        ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": "same"}, "same"),
+        ({"in_channels": 1, "out_channels": 2, "kernel_size": 3, "weight_init": "nope"}, "'nope'"),
+        (
+            {"in_channels": (3, 9), "out_channels": 4, "kernel_size": 3},
+            "in_channels must be a positive int, got (3, 9)",
+        ),
+        ({"in_channels": 3, "out_channels": [4, 4], "kernel_size": 3}, "out_channels"),
+        ({"in_channels": 2, "out_channels": 2, "kernel_size": 3, "connections": [[1, 0]]}, "(1, 2)"),
+    ],
+)
 def test_bad_arguments_raise_value_error_naming_the_value(kwargs, word):
     with pytest.raises(ValueError, match=word.replace("(", r"\(").replace(")", r"\)")):
         Conv2D(**kwargs)
@@ -214,6 +223,7 @@ def test_float32_lenet_shapes_against_torch(rng):
     conv = built(Conv2D(6, 16, 5, connections=LENET5_C3_TABLE), (6, 12, 12), dtype=np.float32)
     x = rng.standard_normal((8, 6, 12, 12)).astype(np.float32)
     y = conv.forward(x, training=True)
-    yt = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(conv.params["weight"]),
-                                    torch.tensor(conv.params["bias"]))
+    yt = torch.nn.functional.conv2d(
+        torch.tensor(x), torch.tensor(conv.params["weight"]), torch.tensor(conv.params["bias"])
+    )
     np.testing.assert_allclose(y, yt.numpy(), rtol=1e-4, atol=1e-4)

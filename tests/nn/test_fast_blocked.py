@@ -21,8 +21,14 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(blocked, "GROUP_BYTES", 1)  # one channel per group
 
 
-@pytest.mark.parametrize("name, kwargs", [("adam", {"lr": 0.01}), ("adamw", {"lr": 0.01, "weight_decay": 0.1}),
-                                          ("adam", {"lr": 0.01, "clip_norm": 0.5, "weight_decay": 0.05})])
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("adam", {"lr": 0.01}),
+        ("adamw", {"lr": 0.01, "weight_decay": 0.1}),
+        ("adam", {"lr": 0.01, "clip_norm": 0.5, "weight_decay": 0.05}),
+    ],
+)
 def test_blocked_adam_equals_reference(small_blocks, name, kwargs):
     rng = np.random.default_rng(1)
     start = {"w": rng.standard_normal((5, 9)), "b": rng.standard_normal(3), "k": rng.standard_normal((2, 3, 3, 3))}
@@ -51,7 +57,8 @@ def test_grouped_batchnorm2d_equals_reference(small_blocks, training, dy_layout)
     kwargs = {"num_channels": 4, "momentum": 0.2}
     (ref, y0, dx0, g0), (fast, y1, dx1, g1) = [
         run(tier, "BatchNorm2D", kwargs, (4, 5, 6), x, lambda shape: make_dy(dy_values), training)
-        for tier in ("reference", "fast")]
+        for tier in ("reference", "fast")
+    ]
     if training:
         assert fast._xc_rows is not None  # the grouped path ran
     np.testing.assert_allclose(y1, y0, rtol=TOL, atol=TOL)
@@ -64,8 +71,9 @@ def test_grouped_batchnorm2d_equals_reference(small_blocks, training, dy_layout)
 
 def test_grouped_batchnorm2d_keeps_batch_last_memory(small_blocks):
     x = batch_last(np.random.default_rng(3).standard_normal((2, 3, 4, 5)))
-    _, _, _, _ = fast = run("fast", "BatchNorm2D", {"num_channels": 3}, (3, 4, 5), x,
-                            lambda shape: batch_last(np.ones(shape)), True)
+    _, _, _, _ = fast = run(
+        "fast", "BatchNorm2D", {"num_channels": 3}, (3, 4, 5), x, lambda shape: batch_last(np.ones(shape)), True
+    )
     layer = fast[0]
     y = layer.forward(x, training=True)
     dx = layer.backward(batch_last(np.ones(y.shape)))
@@ -78,8 +86,12 @@ def test_stacked_weight_gradient_equals_reference(in_channels, kernel, padding):
     rng = np.random.default_rng(4)
     x = rng.standard_normal((4, in_channels, 9, 8))
     kwargs = {"in_channels": in_channels, "out_channels": 5, "kernel_size": kernel, "padding": padding}
-    results = [run(tier, "Conv2D", kwargs, x.shape[1:], x, lambda shape: np.cos(np.arange(np.prod(shape))).reshape(shape),
-                   True) for tier in ("reference", "fast")]
+    results = [
+        run(
+            tier, "Conv2D", kwargs, x.shape[1:], x, lambda shape: np.cos(np.arange(np.prod(shape))).reshape(shape), True
+        )
+        for tier in ("reference", "fast")
+    ]
     (_, y0, dx0, g0), (_, y1, dx1, g1) = results
     np.testing.assert_allclose(y1, y0, rtol=TOL, atol=TOL)
     np.testing.assert_allclose(dx1, dx0, rtol=TOL, atol=TOL)

@@ -11,12 +11,18 @@ def test_fans():
     assert init.fans((16, 6, 5, 5)) == (150, 400)
 
 
-@pytest.mark.parametrize("name,var", [
-    ("normal", lambda i, o: 1.0),
-    ("xavier_normal", lambda i, o: 2 / (i + o)), ("xavier_uniform", lambda i, o: 2 / (i + o)),
-    ("he_normal", lambda i, o: 2 / i), ("he_uniform", lambda i, o: 2 / i),
-    ("lecun_normal", lambda i, o: 1 / i), ("lecun_uniform", lambda i, o: 1 / i),
-])
+@pytest.mark.parametrize(
+    "name,var",
+    [
+        ("normal", lambda i, o: 1.0),
+        ("xavier_normal", lambda i, o: 2 / (i + o)),
+        ("xavier_uniform", lambda i, o: 2 / (i + o)),
+        ("he_normal", lambda i, o: 2 / i),
+        ("he_uniform", lambda i, o: 2 / i),
+        ("lecun_normal", lambda i, o: 1 / i),
+        ("lecun_uniform", lambda i, o: 1 / i),
+    ],
+)
 def test_variance(name, var):
     w = init.initialise(name, (400, 300), np.random.default_rng(0))
     assert w.shape == (400, 300)

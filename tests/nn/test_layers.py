@@ -4,8 +4,21 @@ import numpy as np
 import pytest
 
 from digitnet.nn.gradcheck import gradcheck
-from digitnet.nn.layers import (ELU, GELU, Dense, Dropout, Dropout2D, Flatten, Identity, LeakyReLU, ReLU,
-                                Reshape, Sigmoid, Softmax, Tanh)
+from digitnet.nn.layers import (
+    ELU,
+    GELU,
+    Dense,
+    Dropout,
+    Dropout2D,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Reshape,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from digitnet.nn.layers.base import Layer
 
 TOL = 1e-6
@@ -115,8 +128,14 @@ def test_dropout2d_drops_whole_channels():
 
 
 def test_layer_config_round_trip(tier):
-    for layer in [Dense(7, weight_init="he_normal", bias=False), LeakyReLU(0.2), ELU(0.5), Dropout(0.3, seed=1),
-                  Reshape((1, 28, 28)), Softmax(axis=1)]:
+    for layer in [
+        Dense(7, weight_init="he_normal", bias=False),
+        LeakyReLU(0.2),
+        ELU(0.5),
+        Dropout(0.3, seed=1),
+        Reshape((1, 28, 28)),
+        Softmax(axis=1),
+    ]:
         again = Layer.from_config(layer.to_config(), tier)
         assert type(again) is type(layer) and again.get_config() == layer.get_config()
     with pytest.raises(ValueError, match="unknown layer class 'Nope'"):

@@ -9,9 +9,17 @@ from digitnet.nn.gradcheck import gradcheck_loss
 TOL = 1e-6
 
 
-@pytest.mark.parametrize("loss", [losses.MSE(), losses.SoftmaxCrossEntropy(), losses.SoftmaxCrossEntropy(0.1),
-                                  losses.BinaryCrossEntropy(), losses.BinaryCrossEntropy(from_logits=False)],
-                         ids=repr)
+@pytest.mark.parametrize(
+    "loss",
+    [
+        losses.MSE(),
+        losses.SoftmaxCrossEntropy(),
+        losses.SoftmaxCrossEntropy(0.1),
+        losses.BinaryCrossEntropy(),
+        losses.BinaryCrossEntropy(from_logits=False),
+    ],
+    ids=repr,
+)
 @pytest.mark.parametrize("batch", [1, 5])
 @pytest.mark.parametrize("one_hot_target", [False, True])
 def test_loss_gradcheck(loss, batch, one_hot_target, rng):

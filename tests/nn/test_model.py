@@ -87,7 +87,9 @@ def test_summary_and_repr():
 
 
 def test_config_round_trip_rebuilds_same_architecture():
-    model = Sequential([Flatten(), Dense(16, weight_init="he_normal"), ReLU(), Dropout(0.2), Dense(10)], input_shape=(1, 4, 4))
+    model = Sequential(
+        [Flatten(), Dense(16, weight_init="he_normal"), ReLU(), Dropout(0.2), Dense(10)], input_shape=(1, 4, 4)
+    )
     again = Sequential.from_config(model.get_config())
     assert again.get_config() == model.get_config()
     assert again.summary() == model.summary()

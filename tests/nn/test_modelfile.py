@@ -19,8 +19,12 @@ def data(n=120, seed=0):
 
 
 def make(dtype="float64"):
-    model = Sequential([Flatten(), Dense(12), Tanh(), Dropout(0.2), Dense(8), ReLU(), Dense(3)],
-                       input_shape=(2, 3, 3), dtype=dtype, seed=11)
+    model = Sequential(
+        [Flatten(), Dense(12), Tanh(), Dropout(0.2), Dense(8), ReLU(), Dense(3)],
+        input_shape=(2, 3, 3),
+        dtype=dtype,
+        seed=11,
+    )
     model.compile(Adam(lr=0.01, weight_decay=1e-3), "cross_entropy", schedule=Cosine(0.01, total=4, warmup=1))
     return model
 
@@ -54,8 +58,14 @@ def test_resume_from_checkpoint_is_bit_for_bit(tmp_path):
     straight.fit(x, y, epochs=4, batch_size=16, verbose=False)
 
     first = make()
-    first.fit(x, y, epochs=2, batch_size=16, verbose=False, callbacks=[
-        ModelCheckpoint(tmp_path / "ckpt.npz", save_best_only=False)])
+    first.fit(
+        x,
+        y,
+        epochs=2,
+        batch_size=16,
+        verbose=False,
+        callbacks=[ModelCheckpoint(tmp_path / "ckpt.npz", save_best_only=False)],
+    )
     resumed = Sequential.load(tmp_path / "ckpt.npz").to_tier(straight.tier)
     assert resumed.epochs_done == 2
     hist = resumed.fit(x, y, epochs=4, batch_size=16, verbose=False)

@@ -66,8 +66,9 @@ def test_against_torch(cls, shape, rng):
     for step in range(3):
         x = rng.standard_normal(shape) * 2 + step
         xt = torch.tensor(x, requires_grad=True)
-        yt = torch.nn.functional.batch_norm(xt, running_mean, running_var, gamma, beta, training=True,
-                                            momentum=0.2, eps=1e-3)
+        yt = torch.nn.functional.batch_norm(
+            xt, running_mean, running_var, gamma, beta, training=True, momentum=0.2, eps=1e-3
+        )
         y = layer.forward(x, training=True)
         np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-10, atol=1e-12)
         dy = rng.standard_normal(shape)
@@ -79,8 +80,9 @@ def test_against_torch(cls, shape, rng):
     np.testing.assert_allclose(layer.buffers["running_mean"], running_mean.numpy(), rtol=1e-12)
     np.testing.assert_allclose(layer.buffers["running_var"], running_var.numpy(), rtol=1e-12)
     x = rng.standard_normal(shape)
-    yt = torch.nn.functional.batch_norm(torch.tensor(x), running_mean, running_var, gamma, beta, training=False,
-                                        eps=1e-3)
+    yt = torch.nn.functional.batch_norm(
+        torch.tensor(x), running_mean, running_var, gamma, beta, training=False, eps=1e-3
+    )
     np.testing.assert_allclose(layer.forward(x, training=False), yt.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
@@ -100,9 +102,15 @@ def test_config_round_trip(tier):
         assert type(clone) is type(layer) and clone.get_config() == layer.get_config()
 
 
-@pytest.mark.parametrize("kwargs, word", [({"num_features": 0}, "num_features"), ({"num_features": 3, "momentum": 0},
-                                          "momentum"), ({"num_features": 3, "momentum": 1.5}, "1.5"),
-                                          ({"num_features": 3, "eps": -1.0}, "-1.0")])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"num_features": 0}, "num_features"),
+        ({"num_features": 3, "momentum": 0}, "momentum"),
+        ({"num_features": 3, "momentum": 1.5}, "1.5"),
+        ({"num_features": 3, "eps": -1.0}, "-1.0"),
+    ],
+)
 def test_bad_arguments(kwargs, word):
     with pytest.raises(ValueError, match=word):
         BatchNorm1D(**kwargs)

@@ -153,8 +153,7 @@ def test_max_norm_caps_conv_filters_in_step():
 
 
 # --- each optimiser minimises a small least-squares problem ------------------------------
-LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.05,
-      "adamw": 0.05}
+LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.5, "rmsprop": 0.01, "adam": 0.05, "adamw": 0.05}
 
 
 def regression_problem(seed=0):
@@ -233,14 +232,23 @@ def test_get_by_name_and_instance():
         optim.get("adamx")
 
 
-@pytest.mark.parametrize("make, bad", [
-    (lambda: optim.SGD(lr=0.0), "lr"), (lambda: optim.Adam(lr=-1e-3), "lr"),
-    (lambda: optim.Momentum(0.1, momentum=1.0), "momentum"), (lambda: optim.Nesterov(0.1, momentum=-0.1), "momentum"),
-    (lambda: optim.Adam(beta1=1.0), "beta1"), (lambda: optim.AdamW(beta2=-0.5), "beta2"),
-    (lambda: optim.RMSprop(rho=1.5), "rho"), (lambda: optim.SGD(0.1, weight_decay=-0.01), "weight_decay"),
-    (lambda: optim.SGD(0.1, clip_norm=0), "clip_norm"), (lambda: optim.SGD(0.1, max_norm=-1), "max_norm"),
-    (lambda: optim.Adagrad(eps=0.0), "eps"), (lambda: optim.SGD(lr="fast"), "lr"),
-])
+@pytest.mark.parametrize(
+    "make, bad",
+    [
+        (lambda: optim.SGD(lr=0.0), "lr"),
+        (lambda: optim.Adam(lr=-1e-3), "lr"),
+        (lambda: optim.Momentum(0.1, momentum=1.0), "momentum"),
+        (lambda: optim.Nesterov(0.1, momentum=-0.1), "momentum"),
+        (lambda: optim.Adam(beta1=1.0), "beta1"),
+        (lambda: optim.AdamW(beta2=-0.5), "beta2"),
+        (lambda: optim.RMSprop(rho=1.5), "rho"),
+        (lambda: optim.SGD(0.1, weight_decay=-0.01), "weight_decay"),
+        (lambda: optim.SGD(0.1, clip_norm=0), "clip_norm"),
+        (lambda: optim.SGD(0.1, max_norm=-1), "max_norm"),
+        (lambda: optim.Adagrad(eps=0.0), "eps"),
+        (lambda: optim.SGD(lr="fast"), "lr"),
+    ],
+)
 def test_bad_hyperparameters_are_named(make, bad):
     with pytest.raises(ValueError, match=bad):
         make()

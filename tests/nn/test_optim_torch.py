@@ -24,8 +24,12 @@ CASES = [
     ("rmsprop", {"lr": 0.01, "rho": 0.9, "eps": 1e-8}, "RMSprop", {"lr": 0.01, "alpha": 0.9, "eps": 1e-8}),
     ("rmsprop", {}, "RMSprop", {"lr": 0.001, "alpha": 0.99, "eps": 1e-8}),
     ("adam", {"lr": 0.01}, "Adam", {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8}),
-    ("adam", {"lr": 0.003, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6}, "Adam",
-     {"lr": 0.003, "betas": (0.8, 0.99), "eps": 1e-6}),
+    (
+        "adam",
+        {"lr": 0.003, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6},
+        "Adam",
+        {"lr": 0.003, "betas": (0.8, 0.99), "eps": 1e-6},
+    ),
     ("adamw", {"lr": 0.01}, "AdamW", {"lr": 0.01, "weight_decay": 0.01}),
 ]
 

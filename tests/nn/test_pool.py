@@ -105,9 +105,15 @@ def test_config_round_trip(tier):
     assert MaxPool2D(3).stride == (3, 3)
 
 
-@pytest.mark.parametrize("kwargs, word", [({"kernel_size": 0}, "kernel_size"), ({"kernel_size": -2}, "-2"),
-                                          ({"kernel_size": 2, "stride": 0}, "stride"),
-                                          ({"kernel_size": "2"}, "'2'")])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"kernel_size": 0}, "kernel_size"),
+        ({"kernel_size": -2}, "-2"),
+        ({"kernel_size": 2, "stride": 0}, "stride"),
+        ({"kernel_size": "2"}, "'2'"),
+    ],
+)
 def test_bad_arguments(kwargs, word):
     for cls in (MaxPool2D, AvgPool2D):
         with pytest.raises(ValueError, match=word):

@@ -18,8 +18,9 @@ def values(sched, n):
 # --- by hand -------------------------------------------------------------------------------
 def test_constant_step_exponential_by_hand():
     assert schedules.Constant(0.1)(0) == schedules.Constant(0.1)(99) == 0.1
-    np.testing.assert_allclose(values(schedules.Step(1.0, step_size=3, gamma=0.5), 7),
-                               [1, 1, 1, 0.5, 0.5, 0.5, 0.25], rtol=1e-15)
+    np.testing.assert_allclose(
+        values(schedules.Step(1.0, step_size=3, gamma=0.5), 7), [1, 1, 1, 0.5, 0.5, 0.5, 0.25], rtol=1e-15
+    )
     np.testing.assert_allclose(values(schedules.Exponential(2.0, gamma=0.5), 4), [2, 1, 0.5, 0.25], rtol=1e-15)
 
 
@@ -54,9 +55,13 @@ def test_units_configs_and_registry():
     assert schedules.Step(0.1, 5).unit == "epoch"
     assert schedules.OneCycle(0.1, 100).unit == "step"
     assert schedules.Cosine(0.1, 100, unit="step").unit == "step"
-    for sched in [schedules.Constant(0.3), schedules.Step(0.1, 5, 0.3), schedules.Exponential(0.1, 0.9),
-                  schedules.Cosine(0.1, 20, warmup=3, min_lr=1e-3, unit="step"),
-                  schedules.OneCycle(0.4, 50, pct_start=0.25, div_factor=10, final_div_factor=100)]:
+    for sched in [
+        schedules.Constant(0.3),
+        schedules.Step(0.1, 5, 0.3),
+        schedules.Exponential(0.1, 0.9),
+        schedules.Cosine(0.1, 20, warmup=3, min_lr=1e-3, unit="step"),
+        schedules.OneCycle(0.4, 50, pct_start=0.25, div_factor=10, final_div_factor=100),
+    ]:
         rebuilt = schedules.from_config(json.loads(json.dumps(sched.to_config())))
         assert type(rebuilt) is type(sched) and rebuilt.get_config() == sched.get_config()
         np.testing.assert_array_equal(values(rebuilt, 30), values(sched, 30))
@@ -76,15 +81,23 @@ def test_drives_an_optimiser():
     assert p[0] == -(1.0 + 0.5 + 0.25)
 
 
-@pytest.mark.parametrize("make, bad", [
-    (lambda: schedules.get("linear"), "'linear'.*constant, step, exponential, cosine, onecycle"),
-    (lambda: schedules.Constant(0.0), "lr"), (lambda: schedules.Step(0.1, 0), "step_size"),
-    (lambda: schedules.Step(0.1, 2.5), "step_size"), (lambda: schedules.Exponential(0.1, -0.5), "gamma"),
-    (lambda: schedules.Cosine(0.1, 10, warmup=10), "warmup"), (lambda: schedules.Cosine(0.1, 10, min_lr=0.2), "min_lr"),
-    (lambda: schedules.OneCycle(0.1, 100, pct_start=1.0), "pct_start"), (lambda: schedules.OneCycle(-1, 10), "max_lr"),
-    (lambda: schedules.Step(0.1, 5, unit="batch"), "unit"), (lambda: schedules.Constant(0.1)(-1), "t"),
-    (lambda: schedules.from_config({"config": {}}), "class"),
-])
+@pytest.mark.parametrize(
+    "make, bad",
+    [
+        (lambda: schedules.get("linear"), "'linear'.*constant, step, exponential, cosine, onecycle"),
+        (lambda: schedules.Constant(0.0), "lr"),
+        (lambda: schedules.Step(0.1, 0), "step_size"),
+        (lambda: schedules.Step(0.1, 2.5), "step_size"),
+        (lambda: schedules.Exponential(0.1, -0.5), "gamma"),
+        (lambda: schedules.Cosine(0.1, 10, warmup=10), "warmup"),
+        (lambda: schedules.Cosine(0.1, 10, min_lr=0.2), "min_lr"),
+        (lambda: schedules.OneCycle(0.1, 100, pct_start=1.0), "pct_start"),
+        (lambda: schedules.OneCycle(-1, 10), "max_lr"),
+        (lambda: schedules.Step(0.1, 5, unit="batch"), "unit"),
+        (lambda: schedules.Constant(0.1)(-1), "t"),
+        (lambda: schedules.from_config({"config": {}}), "class"),
+    ],
+)
 def test_errors_name_the_bad_value(make, bad):
     with pytest.raises(ValueError, match=bad):
         make()
@@ -119,12 +132,32 @@ def test_cosine_without_warmup_matches_torch(total, min_lr):
     np.testing.assert_allclose(ours, theirs, rtol=TORCH_RTOL, atol=1e-15)
 
 
-@pytest.mark.parametrize("total, pct_start, div, final_div", [
-    (100, 0.3, 25.0, 1e4), (7, 0.3, 25.0, 1e4), (50, 0.25, 10.0, 100.0), (2, 0.3, 25.0, 1e4), (1000, 0.1, 5.0, 1e3),
-])
+@pytest.mark.parametrize(
+    "total, pct_start, div, final_div",
+    [
+        (100, 0.3, 25.0, 1e4),
+        (7, 0.3, 25.0, 1e4),
+        (50, 0.25, 10.0, 100.0),
+        (2, 0.3, 25.0, 1e4),
+        (1000, 0.1, 5.0, 1e3),
+    ],
+)
 def test_onecycle_matches_torch(total, pct_start, div, final_div):
-    ours = values(schedules.OneCycle(0.8, total, pct_start=pct_start, div_factor=div, final_div_factor=final_div), total)
-    theirs = torch_lrs(lambda s, o: s.OneCycleLR(o, max_lr=0.8, total_steps=total, pct_start=pct_start,
-                                                 anneal_strategy="cos", cycle_momentum=False, div_factor=div,
-                                                 final_div_factor=final_div), 0.8, total)
+    ours = values(
+        schedules.OneCycle(0.8, total, pct_start=pct_start, div_factor=div, final_div_factor=final_div), total
+    )
+    theirs = torch_lrs(
+        lambda s, o: s.OneCycleLR(
+            o,
+            max_lr=0.8,
+            total_steps=total,
+            pct_start=pct_start,
+            anneal_strategy="cos",
+            cycle_momentum=False,
+            div_factor=div,
+            final_div_factor=final_div,
+        ),
+        0.8,
+        total,
+    )
     np.testing.assert_allclose(ours, theirs, rtol=TORCH_RTOL)

@@ -20,12 +20,24 @@ LAYERS = [
     ("Dense", {"units": 5}, (7,)),
     ("Dense", {"units": 3, "bias": False}, (4,)),
     ("Conv2D", {"in_channels": 2, "out_channels": 3, "kernel_size": 3}, (2, 7, 9)),
-    ("Conv2D", {"in_channels": 2, "out_channels": 4, "kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 2)},
-     (2, 7, 9)),
+    (
+        "Conv2D",
+        {"in_channels": 2, "out_channels": 4, "kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 2)},
+        (2, 7, 9),
+    ),
     ("Conv2D", {"in_channels": 2, "out_channels": 5, "kernel_size": 4, "padding": "same", "bias": False}, (2, 7, 9)),
     ("Conv2D", {"in_channels": 2, "out_channels": 3, "kernel_size": 5, "stride": 3, "padding": 2}, (2, 7, 9)),
-    ("Conv2D", {"in_channels": 2, "out_channels": 3, "kernel_size": 3, "padding": "same",
-                "connections": [[True, False], [True, True], [False, True]]}, (2, 7, 9)),
+    (
+        "Conv2D",
+        {
+            "in_channels": 2,
+            "out_channels": 3,
+            "kernel_size": 3,
+            "padding": "same",
+            "connections": [[True, False], [True, True], [False, True]],
+        },
+        (2, 7, 9),
+    ),
     ("MaxPool2D", {"kernel_size": 2}, (2, 7, 9)),
     ("MaxPool2D", {"kernel_size": 3, "stride": 2}, (2, 7, 9)),
     ("MaxPool2D", {"kernel_size": (2, 3), "stride": (3, 1)}, (2, 7, 9)),
@@ -47,9 +59,14 @@ LAYERS = [
     ("Dropout2D", {"rate": 0.5}, (2, 7, 9)),
 ]
 OPTIMISERS = [
-    ("sgd", {"lr": 0.1}), ("momentum", {"lr": 0.05, "momentum": 0.8}), ("nesterov", {"lr": 0.05}),
-    ("adagrad", {"lr": 0.1}), ("rmsprop", {"lr": 0.01}), ("adam", {"lr": 0.01}),
-    ("adamw", {"lr": 0.01, "weight_decay": 0.1}), ("adam", {"lr": 0.01, "weight_decay": 0.05, "clip_norm": 0.5}),
+    ("sgd", {"lr": 0.1}),
+    ("momentum", {"lr": 0.05, "momentum": 0.8}),
+    ("nesterov", {"lr": 0.05}),
+    ("adagrad", {"lr": 0.1}),
+    ("rmsprop", {"lr": 0.01}),
+    ("adam", {"lr": 0.01}),
+    ("adamw", {"lr": 0.01, "weight_decay": 0.1}),
+    ("adam", {"lr": 0.01, "weight_decay": 0.05, "clip_norm": 0.5}),
     ("sgd", {"lr": 0.1, "max_norm": 0.6, "decay_all": True, "weight_decay": 0.01}),
 ]
 
@@ -59,8 +76,11 @@ def batch_last(a):
     return np.ascontiguousarray(a.transpose(*range(1, a.ndim), 0)).transpose(a.ndim - 1, *range(a.ndim - 1))
 
 
-LAYOUTS = {"c-order": np.ascontiguousarray, "batch-last": batch_last,
-           "strided": lambda a: np.repeat(a, 2, axis=-1)[..., ::2]}
+LAYOUTS = {
+    "c-order": np.ascontiguousarray,
+    "batch-last": batch_last,
+    "strided": lambda a: np.repeat(a, 2, axis=-1)[..., ::2],
+}
 
 
 def run(tier, name, kwargs, shape, x, dy, training, seed=3):
@@ -99,10 +119,11 @@ def test_fast_equals_reference_for_every_layer(name, kwargs, shape, training, la
         np.testing.assert_allclose(fast_layer.buffers[key], ref_layer.buffers[key], rtol=TOL, atol=TOL)
 
 
-@pytest.mark.parametrize("name, kwargs, shape", [case for case in LAYERS if case[0] in
-                                                 ("Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm1D",
-                                                  "BatchNorm2D")],
-                         ids=lambda v: str(v)[:20])
+@pytest.mark.parametrize(
+    "name, kwargs, shape",
+    [case for case in LAYERS if case[0] in ("Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "BatchNorm1D", "BatchNorm2D")],
+    ids=lambda v: str(v)[:20],
+)
 @pytest.mark.parametrize("training", [True, False])
 def test_loops_equal_reference(name, kwargs, shape, training):
     rng = np.random.default_rng(0)
@@ -138,8 +159,9 @@ def test_fast_equals_reference_for_every_optimiser_step_sequence(name, kwargs):
         np.testing.assert_allclose(s1["slots"][k], s0["slots"][k], rtol=TOL, atol=TOL, err_msg=k)
 
 
-@pytest.mark.parametrize("name, kwargs", [case for case in OPTIMISERS if case[0] in ("sgd", "adam", "adamw")],
-                         ids=lambda v: str(v)[:24])
+@pytest.mark.parametrize(
+    "name, kwargs", [case for case in OPTIMISERS if case[0] in ("sgd", "adam", "adamw")], ids=lambda v: str(v)[:24]
+)
 def test_loops_optimisers_equal_reference(name, kwargs):
     rng = np.random.default_rng(1)
     start = {"w": rng.standard_normal((4, 3)), "k": rng.standard_normal((2, 2, 3, 3))}
@@ -170,8 +192,11 @@ def test_zoo_models_train_the_same_in_both_tiers_and_write_the_same_file(model_n
             layer.rng = np.random.default_rng(5)
         model.rng = np.random.default_rng(5)
         model.train_step(x, y)
-        files[tier] = (model.get_config(), [p.copy() for _, p, _ in model.parameters()],
-                       modelfile.save(model, tmp_path / f"{tier}.npz"))
+        files[tier] = (
+            model.get_config(),
+            [p.copy() for _, p, _ in model.parameters()],
+            modelfile.save(model, tmp_path / f"{tier}.npz"),
+        )
     (cfg0, p0, f0), (cfg1, p1, f1) = files["reference"], files["fast"]
     assert cfg0 == cfg1
     for a, b in zip(p0, p1):

@@ -26,11 +26,20 @@ def torch_grad(fn, x, dy):
     return y, xt.grad
 
 
-@pytest.mark.parametrize("layer,fn", [
-    (Identity(), lambda t: t * 1), (Sigmoid(), torch.sigmoid), (Tanh(), torch.tanh), (ReLU(), F.relu),
-    (LeakyReLU(0.1), lambda t: F.leaky_relu(t, 0.1)), (ELU(0.7), lambda t: F.elu(t, 0.7)),
-    (GELU(), lambda t: F.gelu(t, approximate="tanh")), (Softmax(), lambda t: torch.softmax(t, -1)),
-], ids=lambda v: type(v).__name__ if not callable(v) or hasattr(v, "params") else "")
+@pytest.mark.parametrize(
+    "layer,fn",
+    [
+        (Identity(), lambda t: t * 1),
+        (Sigmoid(), torch.sigmoid),
+        (Tanh(), torch.tanh),
+        (ReLU(), F.relu),
+        (LeakyReLU(0.1), lambda t: F.leaky_relu(t, 0.1)),
+        (ELU(0.7), lambda t: F.elu(t, 0.7)),
+        (GELU(), lambda t: F.gelu(t, approximate="tanh")),
+        (Softmax(), lambda t: torch.softmax(t, -1)),
+    ],
+    ids=lambda v: type(v).__name__ if not callable(v) or hasattr(v, "params") else "",
+)
 def test_activations_match_torch(layer, fn, rng):
     x = rng.standard_normal((4, 9)) * 3
     dy = rng.standard_normal((4, 9))
@@ -75,9 +84,11 @@ def test_cross_entropy_matches_torch(smoothing, rng):
 def test_mse_and_bce_match_torch(rng):
     pred, y = rng.uniform(0.05, 0.95, (5, 4)), rng.integers(0, 4, 5)
     target = torch.tensor(np.eye(4)[y])
-    for ours, fn in [(losses.MSE(), F.mse_loss),
-                     (losses.BinaryCrossEntropy(), F.binary_cross_entropy_with_logits),
-                     (losses.BinaryCrossEntropy(from_logits=False), F.binary_cross_entropy)]:
+    for ours, fn in [
+        (losses.MSE(), F.mse_loss),
+        (losses.BinaryCrossEntropy(), F.binary_cross_entropy_with_logits),
+        (losses.BinaryCrossEntropy(from_logits=False), F.binary_cross_entropy),
+    ]:
         value = ours(pred, y)
         t_value, t_grad = _loss_and_grad(lambda p: fn(p, target), pred)
         assert value == pytest.approx(t_value.item(), rel=RTOL)
@@ -88,7 +99,9 @@ def test_training_steps_match_torch(rng):
     """Five Adam steps of a small MLP: same weights as torch.nn + torch.optim.Adam."""
     model = Sequential([Flatten(), Dense(6), Tanh(), Dense(3)], input_shape=(2, 2), dtype="float64", seed=3)
     model.compile(Adam(lr=0.05), "cross_entropy")
-    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 3)).double()
+    net = torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 3)
+    ).double()
     with torch.no_grad():
         for ours, theirs in [(model.layers[1], net[1]), (model.layers[3], net[3])]:
             theirs.weight.copy_(torch.tensor(ours.params["weight"].T))

@@ -71,10 +71,10 @@ def _check_threshold(value) -> float:
 class SaveLimits:
     """Quotas on ``POST /api/save`` (``digitnet draw --save-rate/--save-quota``)."""
 
-    per_minute: int = 60                  # saves accepted in any 60 s window
-    max_file_bytes: int = 256 * 1024      # one saved drawing (the page's canvas PNG is ~10 kB)
-    quota_bytes: int = 50 * 1024 * 1024   # all drawings in save_dir together
-    max_files: int = 10_000               # drawings in save_dir
+    per_minute: int = 60  # saves accepted in any 60 s window
+    max_file_bytes: int = 256 * 1024  # one saved drawing (the page's canvas PNG is ~10 kB)
+    quota_bytes: int = 50 * 1024 * 1024  # all drawings in save_dir together
+    max_files: int = 10_000  # drawings in save_dir
 
 
 def _folder_usage(folder: Path) -> tuple[int, int]:
@@ -94,8 +94,14 @@ def _folder_usage(folder: Path) -> tuple[int, int]:
 class DrawingApp:
     """The state behind the endpoints: models, threshold, test set and the folder drawings are saved to."""
 
-    def __init__(self, models, testset: TestSet | None = None, threshold: float = 0.6, save_dir="drawings",
-                 save_limits: SaveLimits | None = None):
+    def __init__(
+        self,
+        models,
+        testset: TestSet | None = None,
+        threshold: float = 0.6,
+        save_dir="drawings",
+        save_limits: SaveLimits | None = None,
+    ):
         if not models:
             raise ValueError("the drawing app needs at least one model")
         self.models = list(models)
@@ -128,10 +134,17 @@ class DrawingApp:
 
     # --- endpoints -----------------------------------------------------
     def models_info(self) -> dict:
-        testset = self.testset.status() if self.testset is not None else \
-            {"available": False, "size": 0, "error": "no test set was configured"}
-        return {"models": [m.describe() for m in self.models], "threshold": self.threshold,
-                "save_dir": str(self.save_dir.resolve()), "testset": testset}
+        testset = (
+            self.testset.status()
+            if self.testset is not None
+            else {"available": False, "size": 0, "error": "no test set was configured"}
+        )
+        return {
+            "models": [m.describe() for m in self.models],
+            "threshold": self.threshold,
+            "save_dir": str(self.save_dir.resolve()),
+            "testset": testset,
+        }
 
     def predict(self, body) -> dict:
         body = self._object(body)
@@ -147,11 +160,19 @@ class DrawingApp:
             verdict = model.recognize(drawing)
             top = int(probabilities.argmax())
             confidence = float(probabilities[top])
-            answers.append({"name": model.name, "probabilities": np.round(probabilities, 4).tolist(),
-                            "prediction": top, "confidence": confidence,
-                            "unsure": bool(blank or verdict.not_a_digit or confidence < threshold),
-                            "not_a_digit": verdict.not_a_digit, "score": verdict.score, "reason": verdict.reason,
-                            "saliency": images.round_significant(saliency)})
+            answers.append(
+                {
+                    "name": model.name,
+                    "probabilities": np.round(probabilities, 4).tolist(),
+                    "prediction": top,
+                    "confidence": confidence,
+                    "unsure": bool(blank or verdict.not_a_digit or confidence < threshold),
+                    "not_a_digit": verdict.not_a_digit,
+                    "score": verdict.score,
+                    "reason": verdict.reason,
+                    "saliency": images.round_significant(saliency),
+                }
+            )
         return {"models": answers, "input": np.round(image28, 3).tolist(), "blank": blank, "threshold": threshold}
 
     def insides(self, body) -> dict:
@@ -161,14 +182,21 @@ class DrawingApp:
         body = self._object(body)
         unknown = set(body) - {"image", "pixels", "model"}
         if unknown or "model" not in body:
-            raise ApiError(400, "send {'image' or 'pixels', 'model': NAME}"
-                           + (f"; unknown field(s) {sorted(unknown)}" if unknown else ""))
+            raise ApiError(
+                400,
+                "send {'image' or 'pixels', 'model': NAME}"
+                + (f"; unknown field(s) {sorted(unknown)}" if unknown else ""),
+            )
         model = self.by_name.get(body["model"]) if isinstance(body["model"], str) else None
         if model is None:
             raise ApiError(404, f"unknown model {body['model']!r}; loaded models: {', '.join(self.by_name)}")
         image28, blank = _preprocess(self._drawing(body))
-        return {"model": model.name, "blank": blank, "input": np.round(image28, 3).tolist(),
-                "layers": insides.activations(model, image28)}
+        return {
+            "model": model.name,
+            "blank": blank,
+            "input": np.round(image28, 3).tolist(),
+            "layers": insides.activations(model, image28),
+        }
 
     def _testset(self) -> TestSet:
         if self.testset is None:
@@ -208,8 +236,11 @@ class DrawingApp:
         body = self._object(body)
         unknown = set(body) - {"image", "label"}
         if unknown or "image" not in body or "label" not in body:
-            raise ApiError(400, "send {'image': data URL, 'label': digit 0-9}"
-                           + (f"; unknown field(s) {sorted(unknown)}" if unknown else ""))
+            raise ApiError(
+                400,
+                "send {'image': data URL, 'label': digit 0-9}"
+                + (f"; unknown field(s) {sorted(unknown)}" if unknown else ""),
+            )
         label = body["label"]
         if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
             raise ApiError(400, f"'label' must be an integer digit 0-9, got {_short(label)}")
@@ -222,8 +253,11 @@ class DrawingApp:
         data = raw if is_png else images.png_bytes(img)  # the drawing exactly as the page sent it
         limits = self.save_limits
         if len(data) > limits.max_file_bytes:
-            raise ApiError(413, f"the drawing is {len(data)} bytes as PNG; the limit per saved drawing is "
-                                f"{limits.max_file_bytes} bytes")
+            raise ApiError(
+                413,
+                f"the drawing is {len(data)} bytes as PNG; the limit per saved drawing is "
+                f"{limits.max_file_bytes} bytes",
+            )
         with self._save_lock:
             now = time.monotonic()
             while self._save_times and now - self._save_times[0] > 60:
@@ -234,13 +268,17 @@ class DrawingApp:
                 self._usage = _folder_usage(self.save_dir)
             files, used = self._usage
             if files + 1 > limits.max_files or used + len(data) > limits.quota_bytes:
-                raise ApiError(507, f"the save folder's quota is full ({files} drawings, {used} bytes; limits "
-                                    f"{limits.max_files} drawings, {limits.quota_bytes} bytes)")
+                raise ApiError(
+                    507,
+                    f"the save folder's quota is full ({files} drawings, {used} bytes; limits "
+                    f"{limits.max_files} drawings, {limits.quota_bytes} bytes)",
+                )
             try:
                 return self._write_drawing(data, label, now, files, used)
             except OSError as exc:
-                raise ApiError(507, f"could not save the drawing in {self.save_dir}: "
-                                    f"{exc.strerror or type(exc).__name__}") from None
+                raise ApiError(
+                    507, f"could not save the drawing in {self.save_dir}: {exc.strerror or type(exc).__name__}"
+                ) from None
 
     def _write_drawing(self, data: bytes, label: int, now: float, files: int, used: int) -> dict:
         """Write the PNG (atomically) and its labels.csv row; the caller holds the save lock."""

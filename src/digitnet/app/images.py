@@ -21,8 +21,8 @@ import math
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MIN_SIDE = 8            # smaller than this cannot hold a recognisable digit
-MAX_SIDE = 2048         # larger is not a drawing; also keeps decoding cheap
+MIN_SIDE = 8  # smaller than this cannot hold a recognisable digit
+MAX_SIDE = 2048  # larger is not a drawing; also keeps decoding cheap
 IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "BMP", "WEBP"}
 NATIVE_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "I", "I;16", "F"}  # others are converted on decoding
 
@@ -52,8 +52,9 @@ def decode_data_url(url) -> tuple[bytes, Image.Image]:
     try:
         img = Image.open(io.BytesIO(raw))  # lazy: reads the header only
     except Image.DecompressionBombError:
-        raise BadInput(f"'image' declares too many pixels; expected each side between {MIN_SIDE} and "
-                       f"{MAX_SIDE}") from None
+        raise BadInput(
+            f"'image' declares too many pixels; expected each side between {MIN_SIDE} and {MAX_SIDE}"
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise BadInput("'image' data is not a readable image (expected PNG, JPEG, GIF, BMP or WebP)") from None
     if img.format not in IMAGE_FORMATS:

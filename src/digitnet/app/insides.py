@@ -26,7 +26,7 @@ from PIL import Image
 
 from digitnet.nn import backend
 
-MAX_MAPS = 64     # channels shown per conv layer
+MAX_MAPS = 64  # channels shown per conv layer
 MAX_VALUES = 512  # numbers shown per flat layer
 
 
@@ -51,20 +51,27 @@ def _scaled(y: np.ndarray) -> tuple[np.ndarray, float, float]:
     return np.round(255 * (y - lo) / span).astype(np.uint8), lo, hi
 
 
-def describe_output(index: int, name: str, layer_type: str, y: np.ndarray,
-                    max_maps: int = MAX_MAPS, max_values: int = MAX_VALUES) -> dict:
+def describe_output(
+    index: int, name: str, layer_type: str, y: np.ndarray, max_maps: int = MAX_MAPS, max_values: int = MAX_VALUES
+) -> dict:
     """One layer's entry for the page from its output ``y`` for one image (C, H, W) or (F,)."""
     entry = {"index": index, "name": name, "type": layer_type, "shape": list(y.shape)}
     if y.ndim == 3:
         shown = y[:max_maps]
         tiles, lo, hi = _scaled(shown)
-        entry.update(kind="maps", maps=[png_data_url(t) for t in tiles], shown=len(tiles), total=int(y.shape[0]),
-                     range=[lo, hi])
+        entry.update(
+            kind="maps", maps=[png_data_url(t) for t in tiles], shown=len(tiles), total=int(y.shape[0]), range=[lo, hi]
+        )
     else:
         flat = y.reshape(-1)
         shown = flat[:max_values].astype(np.float64)
-        entry.update(kind="bars", values=[float(f"{v:.4g}") for v in shown], shown=int(shown.size),
-                     total=int(flat.size), range=[float(flat.min()), float(flat.max())])
+        entry.update(
+            kind="bars",
+            values=[float(f"{v:.4g}") for v in shown],
+            shown=int(shown.size),
+            total=int(flat.size),
+            range=[float(flat.min()), float(flat.max())],
+        )
     return entry
 
 
@@ -88,5 +95,7 @@ def activations(app_model, image28: np.ndarray, max_maps: int = MAX_MAPS, max_va
     with app_model.lock:
         outputs = forward_each(model, x)
     names = layer_names(model)
-    return [describe_output(i, names[i], type(layer).__name__, out[0], max_maps, max_values)
-            for i, (layer, out) in enumerate(zip(model.layers, outputs))]
+    return [
+        describe_output(i, names[i], type(layer).__name__, out[0], max_maps, max_values)
+        for i, (layer, out) in enumerate(zip(model.layers, outputs))
+    ]

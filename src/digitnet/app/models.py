@@ -38,8 +38,9 @@ def find_model_files(paths, cwd=".") -> list[tuple[str, str]]:
     files = find_models(list(paths), cwd) if paths else find_models(None, cwd)
     if not files:
         where = ", ".join(map(str, paths)) if paths else f"{os.path.abspath(cwd)}/runs/*/model.npz"
-        raise ValueError(f"no trained models found ({where}): run 'digitnet train' first, "
-                         "or pass a model file or run folder")
+        raise ValueError(
+            f"no trained models found ({where}): run 'digitnet train' first, or pass a model file or run folder"
+        )
     named, used = [], set()
     for file in files:
         base = model_name(file)
@@ -57,8 +58,10 @@ class AppModel:
     def __init__(self, name: str, model, path=None):
         shape = tuple(model.input_shape or ())
         if math.prod(shape) != IMAGE_SIDE * IMAGE_SIDE:
-            raise ValueError(f"model {name!r} takes inputs of shape {shape}; the drawing app needs "
-                             f"{IMAGE_SIDE}x{IMAGE_SIDE} = {IMAGE_SIDE * IMAGE_SIDE} pixel inputs")
+            raise ValueError(
+                f"model {name!r} takes inputs of shape {shape}; the drawing app needs "
+                f"{IMAGE_SIDE}x{IMAGE_SIDE} = {IMAGE_SIDE * IMAGE_SIDE} pixel inputs"
+            )
         from digitnet.recognizer import Recognizer
 
         try:
@@ -105,7 +108,13 @@ class AppModel:
     def describe(self) -> dict:
         """JSON-able facts shown on the page."""
         m = self.model
-        return {"name": self.name, "path": self.path, "input_shape": list(m.input_shape),
-                "temperature": self.recognizer.temperature, "rejection": self.recognizer.rejection.get("method"),
-                "parameters": m.n_params(), "layers": [type(layer).__name__ for layer in m.layers],
-                "metrics": m.metrics}
+        return {
+            "name": self.name,
+            "path": self.path,
+            "input_shape": list(m.input_shape),
+            "temperature": self.recognizer.temperature,
+            "rejection": self.recognizer.rejection.get("method"),
+            "parameters": m.n_params(),
+            "layers": [type(layer).__name__ for layer in m.layers],
+            "metrics": m.metrics,
+        }

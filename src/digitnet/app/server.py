@@ -41,8 +41,13 @@ from urllib.parse import parse_qs, urlsplit
 from digitnet.app.api import ApiError, DrawingApp
 
 STATIC_DIR = Path(__file__).with_name("static")
-CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                 ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
 MAX_BODY = 2 * 1024 * 1024  # bytes; a 280x280 canvas PNG is ~10 kB
 MAX_DRAIN = 64 * 1024 * 1024  # a refused body up to this size is read and dropped before answering 413
 
@@ -81,13 +86,21 @@ class _DeadlineSocketIO(socket.SocketIO):
             return super().readinto(buffer)
         except (TimeoutError, socket.timeout):
             if time.monotonic() >= self.handler.deadline:
-                raise RequestTooSlow(f"the request took longer than {self.handler.limits.request_seconds:g} s") \
-                    from None
+                raise RequestTooSlow(
+                    f"the request took longer than {self.handler.limits.request_seconds:g} s"
+                ) from None
             raise
+
+
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 ROUTES = {  # path -> allowed methods (/static/<file> and /api/testset/<N> are matched in route())
-    "/": ("GET", "HEAD"), "/index.html": ("GET", "HEAD"), "/api/models": ("GET",), "/api/predict": ("POST",),
-    "/api/save": ("POST",), "/api/testset/mistakes": ("GET",), "/api/insides": ("POST",),
+    "/": ("GET", "HEAD"),
+    "/index.html": ("GET", "HEAD"),
+    "/api/models": ("GET",),
+    "/api/predict": ("POST",),
+    "/api/save": ("POST",),
+    "/api/testset/mistakes": ("GET",),
+    "/api/insides": ("POST",),
 }
 
 
@@ -212,7 +225,7 @@ class Handler(BaseHTTPRequestHandler):
         if path in ("/", "/index.html"):
             return self.send_static("index.html")
         if path.startswith("/static/"):
-            return self.send_static(path[len("/static/"):])
+            return self.send_static(path[len("/static/") :])
         if path == "/api/models":
             return 200, app.models_info()
         if path == "/api/predict":
@@ -223,7 +236,7 @@ class Handler(BaseHTTPRequestHandler):
             return 200, app.save(self.read_json())
         if path == "/api/testset/mistakes":
             return 200, app.testset_mistakes(parse_qs(url.query))
-        return 200, app.testset_item(path[len("/api/testset/"):])
+        return 200, app.testset_item(path[len("/api/testset/") :])
 
     def check_host(self) -> None:
         """On a loopback address, refuse Host names other than loopback ones (DNS rebinding)."""
@@ -231,12 +244,14 @@ class Handler(BaseHTTPRequestHandler):
             return
         host = urlsplit("//" + self.headers.get("Host", "")).hostname
         if host not in LOOPBACK_NAMES:
-            raise ApiError(403, f"Host {self.headers.get('Host')!r} is not this computer; open the app at "
-                                "http://127.0.0.1:<port>/")
+            raise ApiError(
+                403, f"Host {self.headers.get('Host')!r} is not this computer; open the app at http://127.0.0.1:<port>/"
+            )
 
     def send_json_with_allow(self, allowed) -> None:
-        body = json.dumps({"error": f"method {self.command} is not allowed on {urlsplit(self.path).path}; "
-                                    f"use {' or '.join(allowed)}"}).encode("utf-8")
+        body = json.dumps(
+            {"error": f"method {self.command} is not allowed on {urlsplit(self.path).path}; use {' or '.join(allowed)}"}
+        ).encode("utf-8")
         self.send_bytes(405, body, "application/json; charset=utf-8", [("Allow", ", ".join(allowed))])
 
     def send_static(self, name: str) -> tuple[int, None]:
@@ -261,8 +276,9 @@ class Handler(BaseHTTPRequestHandler):
         length_text = self.headers["Content-Length"].strip()
         if not (length_text.isascii() and length_text.isdigit() and len(length_text) <= 18):
             self.close_connection = True
-            raise ApiError(400, f"Content-Length must be a non-negative integer in ASCII digits, "
-                                f"got {length_text[:40]!r}")
+            raise ApiError(
+                400, f"Content-Length must be a non-negative integer in ASCII digits, got {length_text[:40]!r}"
+            )
         length = int(length_text)
         max_body = self.limits.max_body
         if length > max_body:
@@ -274,8 +290,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except RecursionError:
-            raise ApiError(400, f"request JSON is nested too deeply; the limit is {self.limits.max_json_depth} "
-                                "levels") from None
+            raise ApiError(
+                400, f"request JSON is nested too deeply; the limit is {self.limits.max_json_depth} levels"
+            ) from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise ApiError(400, f"request body is not valid JSON: {' '.join(str(exc).split())[:200]}") from None
         if json_depth(body, self.limits.max_json_depth) > self.limits.max_json_depth:
@@ -303,7 +320,6 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             raise ApiError(400, f"request body ended after {got} of {length} bytes")
         return b"".join(parts)
-
 
     def drain(self, length: int) -> None:
         """Read and drop ``length`` body bytes (stops early if the client goes quiet)."""
@@ -341,9 +357,11 @@ def json_safe(value):
     return value
 
 
-BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
-        b"Connection: close\r\nContent-Length: 63\r\n\r\n"
-        b'{"error":"too many connections at once; try again in a moment"}')
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+    b"Connection: close\r\nContent-Length: 63\r\n\r\n"
+    b'{"error":"too many connections at once; try again in a moment"}'
+)
 
 
 class DrawingServer(ThreadingHTTPServer):
@@ -382,8 +400,9 @@ class DrawingServer(ThreadingHTTPServer):
             self._slots.release()
 
 
-def make_server(app: DrawingApp, host: str = "127.0.0.1", port: int = 0, quiet: bool = True,
-                limits: ServerLimits | None = None) -> DrawingServer:
+def make_server(
+    app: DrawingApp, host: str = "127.0.0.1", port: int = 0, quiet: bool = True, limits: ServerLimits | None = None
+) -> DrawingServer:
     """A bound, not yet serving, server (``port=0`` picks a free port: see ``url_of``)."""
     return DrawingServer((host, port), app, quiet=quiet, limits=limits)
 

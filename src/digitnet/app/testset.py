@@ -39,7 +39,9 @@ class TestSet:
     def from_mnist(cls, data_dir=None) -> "TestSet":
         def loader():
             from digitnet.data import load
+
             return load("mnist", split="test", data_dir=data_dir, download=False)
+
         return cls(loader=loader)
 
     def _data(self) -> tuple[np.ndarray, np.ndarray]:
@@ -49,9 +51,11 @@ class TestSet:
                     images, labels = self._loader()
                     self._images, self._labels = np.asarray(images), np.asarray(labels)
                 except Exception as exc:  # any failure to load is reported on the tab, never fatal
-                    self._error = (f"the MNIST test set is not available ({exc}). Put the MNIST files in "
-                                   "the data folder (set DIGITNET_DATA or pass --data-dir), e.g. by running "
-                                   "'digitnet train' once, then restart 'digitnet draw'")
+                    self._error = (
+                        f"the MNIST test set is not available ({exc}). Put the MNIST files in "
+                        "the data folder (set DIGITNET_DATA or pass --data-dir), e.g. by running "
+                        "'digitnet train' once, then restart 'digitnet draw'"
+                    )
             if self._error is not None:
                 raise TestSetUnavailable(self._error)
             return self._images, self._labels
@@ -78,17 +82,29 @@ class TestSet:
         for model in models:
             p, saliency = model.answer(image.astype(np.float32) / 255)
             guess = int(p.argmax())
-            answers.append({"name": model.name, "prediction": guess, "confidence": float(p[guess]),
-                            "probabilities": np.round(p, 4).tolist(), "correct": guess == label,
-                            "saliency": np.round(saliency, 6).tolist()})
-        return {"index": index, "size": int(images.shape[0]), "label": label,
-                "image": image.astype(int).tolist(), "models": answers}
+            answers.append(
+                {
+                    "name": model.name,
+                    "prediction": guess,
+                    "confidence": float(p[guess]),
+                    "probabilities": np.round(p, 4).tolist(),
+                    "correct": guess == label,
+                    "saliency": np.round(saliency, 6).tolist(),
+                }
+            )
+        return {
+            "index": index,
+            "size": int(images.shape[0]),
+            "label": label,
+            "image": image.astype(int).tolist(),
+            "models": answers,
+        }
 
     def predictions(self, model) -> tuple[np.ndarray, np.ndarray]:
         """The model's guess (N,) and its probability (N,) for every test image, computed once."""
         images, _ = self._data()
         if model.name not in self._predictions:
-            proba = np.concatenate([model.probabilities(images[i:i + 1000]) for i in range(0, images.shape[0], 1000)])
+            proba = np.concatenate([model.probabilities(images[i : i + 1000]) for i in range(0, images.shape[0], 1000)])
             guesses = proba.argmax(axis=1)
             self._predictions[model.name] = (guesses, proba[np.arange(len(guesses)), guesses])
         return self._predictions[model.name]
@@ -104,8 +120,21 @@ class TestSet:
         guesses, confidence = self.predictions(model)
         images, labels = self._data()
         wrong = np.flatnonzero(guesses != labels)
-        page = [{"index": int(i), "label": int(labels[i]), "prediction": int(guesses[i]),
-                 "confidence": float(confidence[i]), "image": png_data_url(images[i])}
-                for i in wrong[offset:offset + limit]]
-        return {"model": model.name, "indices": wrong.tolist(), "count": int(wrong.size),
-                "accuracy": float(1 - wrong.size / max(labels.size, 1)), "offset": offset, "page": page}
+        page = [
+            {
+                "index": int(i),
+                "label": int(labels[i]),
+                "prediction": int(guesses[i]),
+                "confidence": float(confidence[i]),
+                "image": png_data_url(images[i]),
+            }
+            for i in wrong[offset : offset + limit]
+        ]
+        return {
+            "model": model.name,
+            "indices": wrong.tolist(),
+            "count": int(wrong.size),
+            "accuracy": float(1 - wrong.size / max(labels.size, 1)),
+            "offset": offset,
+            "page": page,
+        }

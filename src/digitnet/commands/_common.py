@@ -11,10 +11,16 @@ from digitnet.data.inputs import DEFAULT_PREPROCESSING as PREPROCESSING  # noqa:
 
 def add_data_options(parser: argparse.ArgumentParser, dataset: bool = True, dataset_default="mnist") -> None:
     if dataset:
-        parser.add_argument("--dataset", default=dataset_default,
-                            help="mnist, fashion-mnist, or a folder of IDX files in the MNIST layout (default mnist)")
-    parser.add_argument("--data-dir", default=None,
-                        help="where the dataset files are (default $DIGITNET_DATA, else ~/.cache/digitnet/<name>)")
+        parser.add_argument(
+            "--dataset",
+            default=dataset_default,
+            help="mnist, fashion-mnist, or a folder of IDX files in the MNIST layout (default mnist)",
+        )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="where the dataset files are (default $DIGITNET_DATA, else ~/.cache/digitnet/<name>)",
+    )
 
 
 def formatter(prog):

@@ -29,8 +29,12 @@ def integer(name: str, value, low=None, high=None) -> int:
 
 def positive_int(name: str, value, high=None) -> int:
     """``value`` if it is an int >= 1 (and <= high)."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1 or \
-            (high is not None and value > high):
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or value < 1
+        or (high is not None and value > high)
+    ):
         limit = f" (at most {high:,})" if high is not None else ""
         raise ValueError(f"--{name} must be a positive integer{limit}, got {_shown(value)}")
     return int(value)
@@ -46,8 +50,13 @@ def number(name: str, value, low=None, high=None, low_open=False, high_open=Fals
     if not ok:
         left = "" if low is None else ("(" if low_open else "[") + f"{low:g}"
         right = "" if high is None else f"{high:g}" + (")" if high_open else "]")
-        span = f" in {left}, {right}" if low is not None and high is not None else \
-            f" {'>' if low_open else '>='} {low:g}" if low is not None else ""
+        span = (
+            f" in {left}, {right}"
+            if low is not None and high is not None
+            else f" {'>' if low_open else '>='} {low:g}"
+            if low is not None
+            else ""
+        )
         raise ValueError(f"--{name} must be a finite number{span}, got {_shown(value)}")
     return float(value)
 
@@ -62,7 +71,7 @@ def choice(name: str, value, allowed, lower: bool = False) -> str:
 
 
 def int_list(name: str, text: str) -> list[int]:
-    """"128,64" -> [128, 64]; a one-line error otherwise."""
+    """ "128,64" -> [128, 64]; a one-line error otherwise."""
     try:
         return [int(h) for h in text.split(",") if h.strip()]
     except ValueError:

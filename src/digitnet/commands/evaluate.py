@@ -19,16 +19,23 @@ EXAMPLES = """examples:
 
 
 def register(sub):
-    p = sub.add_parser("evaluate", help="score a model on the test set or a folder of labelled images",
-                       formatter_class=formatter, epilog=EXAMPLES,
-                       description="Accuracy, per-class precision/recall/F1, top-2 accuracy, the confusion matrix, "
-                                   "the most confident mistakes, the accuracy on each half of the test set "
-                                   "(MNIST's first and last 5,000 test images come from different writers), the "
-                                   "expected calibration error (15 bins) with a reliability table, accuracy vs share "
-                                   "answered, and how many inputs the model called 'not a digit'.")
+    p = sub.add_parser(
+        "evaluate",
+        help="score a model on the test set or a folder of labelled images",
+        formatter_class=formatter,
+        epilog=EXAMPLES,
+        description="Accuracy, per-class precision/recall/F1, top-2 accuracy, the confusion matrix, "
+        "the most confident mistakes, the accuracy on each half of the test set "
+        "(MNIST's first and last 5,000 test images come from different writers), the "
+        "expected calibration error (15 bins) with a reliability table, accuracy vs share "
+        "answered, and how many inputs the model called 'not a digit'.",
+    )
     p.add_argument("model", help="model file (.npz) or run folder")
-    p.add_argument("--images", help="folder of image files with labels.csv (file,label[,kind]; label -1 = not a "
-                                    "digit) instead of the test set")
+    p.add_argument(
+        "--images",
+        help="folder of image files with labels.csv (file,label[,kind]; label -1 = not a "
+        "digit) instead of the test set",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     add_data_options(p)
     p.set_defaults(func=run)
@@ -57,8 +64,9 @@ def read_image_folder(folder, raw: bool = True):
                 if not -1 <= label <= 9:
                     raise ValueError
             except (KeyError, TypeError, ValueError):
-                raise ValueError(f"{index}: bad row {row!r}; expected columns file,label with a digit label "
-                                 f"0-9 or -1 (not a digit)") from None
+                raise ValueError(
+                    f"{index}: bad row {row!r}; expected columns file,label with a digit label 0-9 or -1 (not a digit)"
+                ) from None
             image = load_image(os.path.join(folder, row["file"]))
             images.append(to_mnist(image))
             if raw:
@@ -85,23 +93,37 @@ def build_report(recognizer, images28, labels, kinds=None, raw_images=None, halv
     logits = v["logits"][digit]
     raw = calibration.softmax(calibration.digit_logits(logits))
     rel = metrics.reliability(y, proba)
-    rep["calibration"] = {"temperature": recognizer.temperature, "ece": rel["ece"],
-                          "ece_uncalibrated": metrics.expected_calibration_error(y, raw), "reliability": rel}
+    rep["calibration"] = {
+        "temperature": recognizer.temperature,
+        "ece": rel["ece"],
+        "ece_uncalibrated": metrics.expected_calibration_error(y, raw),
+        "reliability": rel,
+    }
     rep["selective_accuracy"] = metrics.selective_accuracy(y, proba)
     rejected = v["rejected"]
-    rej = {"method": recognizer.rejection.get("method"), "threshold": recognizer.rejection.get("threshold"),
-           "digits_rejected": float(rejected[digit].mean()), "digits_rejected_count": int(rejected[digit].sum()),
-           "accuracy_on_accepted": metrics.accuracy(y[~rejected[digit]], proba[~rejected[digit]].argmax(axis=1))
-           if (~rejected[digit]).any() else None,
-           "reasons": {}}
+    rej = {
+        "method": recognizer.rejection.get("method"),
+        "threshold": recognizer.rejection.get("threshold"),
+        "digits_rejected": float(rejected[digit].mean()),
+        "digits_rejected_count": int(rejected[digit].sum()),
+        "accuracy_on_accepted": metrics.accuracy(y[~rejected[digit]], proba[~rejected[digit]].argmax(axis=1))
+        if (~rejected[digit]).any()
+        else None,
+        "reasons": {},
+    }
     for r in v["reason"]:
         if r:
             rej["reasons"][r] = rej["reasons"].get(r, 0) + 1
     negative_kinds = sorted({k for k, lab in zip(kinds, labels) if lab < 0})
     if negative_kinds:
         kinds_arr = np.array(kinds)
-        rej["negatives"] = {k: {"n": int(((kinds_arr == k) & ~digit).sum()),
-                                "rejected": float(rejected[(kinds_arr == k) & ~digit].mean())} for k in negative_kinds}
+        rej["negatives"] = {
+            k: {
+                "n": int(((kinds_arr == k) & ~digit).sum()),
+                "rejected": float(rejected[(kinds_arr == k) & ~digit].mean()),
+            }
+            for k in negative_kinds
+        }
         rej["negatives_rejected"] = float(rejected[~digit].mean())
     rep["rejection"] = rej
     return rep
@@ -125,8 +147,10 @@ def run(args) -> int:
 
 
 def print_report(rep):
-    print(f"accuracy {rep['accuracy']:.4f}  ({rep['n'] - rep['errors']}/{rep['n']}, {rep['errors']} errors)"
-          f"   top-2 accuracy {rep['top2_accuracy']:.4f}")
+    print(
+        f"accuracy {rep['accuracy']:.4f}  ({rep['n'] - rep['errors']}/{rep['n']}, {rep['errors']} errors)"
+        f"   top-2 accuracy {rep['top2_accuracy']:.4f}"
+    )
     if "halves" in rep:
         h = rep["halves"]
         print(f"first {h['split_at']} images {h['first']:.4f}   last {rep['n'] - h['split_at']} images {h['last']:.4f}")
@@ -148,8 +172,10 @@ def print_report(rep):
 
 def print_calibration(rep):
     cal = rep["calibration"]
-    print(f"\ncalibration: ECE (15 bins) {cal['ece']:.4f} at temperature {cal['temperature']:.3f}"
-          f"   (uncalibrated, T=1: {cal['ece_uncalibrated']:.4f})")
+    print(
+        f"\ncalibration: ECE (15 bins) {cal['ece']:.4f} at temperature {cal['temperature']:.3f}"
+        f"   (uncalibrated, T=1: {cal['ece_uncalibrated']:.4f})"
+    )
     rel = cal["reliability"]
     print("  confidence bin    count  mean conf  accuracy")
     edges = rel["edges"]
@@ -166,8 +192,10 @@ def print_calibration(rep):
         print("\nrejection: this model never answers 'not a digit' (no rejection settings in the model file)")
         return
     answered = "none answered" if rej["accuracy_on_accepted"] is None else f"{rej['accuracy_on_accepted']:.4f}"
-    print(f"\nrejection ({rej['method']}, threshold {rej['threshold']}): {rej['digits_rejected_count']} digits "
-          f"rejected ({rej['digits_rejected']:.2%}); accuracy on the digits answered {answered}")
+    print(
+        f"\nrejection ({rej['method']}, threshold {rej['threshold']}): {rej['digits_rejected_count']} digits "
+        f"rejected ({rej['digits_rejected']:.2%}); accuracy on the digits answered {answered}"
+    )
     for kind, row in (rej.get("negatives") or {}).items():
         print(f"  not a digit, {kind:<14} {row['rejected']:7.2%} rejected of {row['n']}")
     if rej["reasons"]:

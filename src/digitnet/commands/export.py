@@ -20,15 +20,24 @@ Needs the onnx package: pip install 'digitnet[onnx]'."""
 
 
 def register(sub):
-    p = sub.add_parser("export", help="write a model as ONNX, to run it without digitnet", formatter_class=formatter,
-                       epilog=EXAMPLES,
-                       description=DESCRIPTION)
+    p = sub.add_parser(
+        "export",
+        help="write a model as ONNX, to run it without digitnet",
+        formatter_class=formatter,
+        epilog=EXAMPLES,
+        description=DESCRIPTION,
+    )
     p.add_argument("model", help="model file (.npz) or run folder")
     p.add_argument("-o", "--out", help="the .onnx file to write (default: model.onnx next to the model)")
     p.add_argument("--overwrite", action="store_true", help="replace the output file if it exists")
-    p.add_argument("--verify", type=int, metavar="N", default=0,
-                   help="run the file with onnxruntime on the first N test images and print the largest "
-                        "difference from digitnet's probabilities (needs onnxruntime and the dataset)")
+    p.add_argument(
+        "--verify",
+        type=int,
+        metavar="N",
+        default=0,
+        help="run the file with onnxruntime on the first N test images and print the largest "
+        "difference from digitnet's probabilities (needs onnxruntime and the dataset)",
+    )
     add_data_options(p)
     p.set_defaults(func=run)
 
@@ -56,16 +65,20 @@ def run(args) -> int:
     except ImportError as exc:  # the optional onnx package is missing: a one-line error, not a traceback
         raise RuntimeError(str(exc)) from None
     n_out = model.layers[-1].output_shape[0] if model.layers else "?"
-    print(f"wrote {out} ({os.path.getsize(out):,} bytes, ONNX opset 13): input 'image' float32 (N, 1, 28, 28) "
-          f"raw 0..255 -> 'probabilities' (N, {n_out}), 'logits' (N, {n_out})")
+    print(
+        f"wrote {out} ({os.path.getsize(out):,} bytes, ONNX opset 13): input 'image' float32 (N, 1, 28, 28) "
+        f"raw 0..255 -> 'probabilities' (N, {n_out}), 'logits' (N, {n_out})"
+    )
     if args.verify:
         images, _ = load_split(args, "test")
         if args.verify > len(images):
             raise ValueError(f"--verify must be at most {len(images)} (the test images), got {args.verify}")
         try:
-            result = compare(model, out, images[:args.verify])
+            result = compare(model, out, images[: args.verify])
         except ImportError as exc:
             raise RuntimeError(str(exc)) from None
-        print(f"onnxruntime vs digitnet on {result['n']} test images: max abs difference in probabilities "
-              f"{result['max_abs_diff']:.2e}, same predicted class for {result['same_predictions']}/{result['n']}")
+        print(
+            f"onnxruntime vs digitnet on {result['n']} test images: max abs difference in probabilities "
+            f"{result['max_abs_diff']:.2e}, same predicted class for {result['same_predictions']}/{result['n']}"
+        )
     return 0

@@ -8,16 +8,23 @@ from digitnet.commands._common import add_data_options, formatter, load_model
 
 
 def register(sub):
-    p = sub.add_parser("info", help="show a model's layers and its file header", formatter_class=formatter,
-                       description="Print the layer summary and the JSON header of a model file (training options, "
-                                   "metrics, preprocessing, optimiser).",
-                       epilog="examples:\n  digitnet info runs/lenet5-20261121-101500\n  digitnet info model.npz --json\n"
-                              "  digitnet info --card runs/lenet5-20261121-101500   # writes its MODEL_CARD.md")
+    p = sub.add_parser(
+        "info",
+        help="show a model's layers and its file header",
+        formatter_class=formatter,
+        description="Print the layer summary and the JSON header of a model file (training options, "
+        "metrics, preprocessing, optimiser).",
+        epilog="examples:\n  digitnet info runs/lenet5-20261121-101500\n  digitnet info model.npz --json\n"
+        "  digitnet info --card runs/lenet5-20261121-101500   # writes its MODEL_CARD.md",
+    )
     p.add_argument("model", help="model file (.npz) or run folder")
     p.add_argument("--json", action="store_true", help="print only the header, as JSON")
-    p.add_argument("--card", action="store_true",
-                   help="write MODEL_CARD.md next to the model (scores computed on the test set when the dataset "
-                        "is found, else taken from the header; robustness from RUN/robustness/results.json)")
+    p.add_argument(
+        "--card",
+        action="store_true",
+        help="write MODEL_CARD.md next to the model (scores computed on the test set when the dataset "
+        "is found, else taken from the header; robustness from RUN/robustness/results.json)",
+    )
     add_data_options(p, dataset=False)
     p.set_defaults(func=run)
 
@@ -42,7 +49,9 @@ def run(args) -> int:
             print(f"\n{key}:")
             for k, v in header[key].items():
                 print(f"  {k}: {v}")
-    print(f"\nepochs trained: {header.get('state', {}).get('epochs_done', 0)}   file format version {header['version']}")
+    print(
+        f"\nepochs trained: {header.get('state', {}).get('epochs_done', 0)}   file format version {header['version']}"
+    )
     return 0
 
 

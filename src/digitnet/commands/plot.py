@@ -17,11 +17,15 @@ FIGURES = ("curves", "confusion", "mistakes", "weights", "reliability")
 
 
 def register(sub):
-    p = sub.add_parser("plot", help="draw learning curves and other figures of runs", formatter_class=formatter,
-                       epilog=EXAMPLES,
-                       description="Learning curves (loss and accuracy, train vs validation) of one or several run "
-                                   "folders; for each run's model also the confusion matrix, a grid of the most "
-                                   "confident mistakes and the first layer's weights or filters.")
+    p = sub.add_parser(
+        "plot",
+        help="draw learning curves and other figures of runs",
+        formatter_class=formatter,
+        epilog=EXAMPLES,
+        description="Learning curves (loss and accuracy, train vs validation) of one or several run "
+        "folders; for each run's model also the confusion matrix, a grid of the most "
+        "confident mistakes and the first layer's weights or filters.",
+    )
     p.add_argument("runs", nargs="+", help="run folders made by 'digitnet train'")
     p.add_argument("--out", help="folder for the PNG files (default RUN/plots for one run, ./plots for several)")
     p.add_argument("--only", choices=FIGURES, action="append", help="draw only these figures (repeatable)")
@@ -51,14 +55,22 @@ def run(args) -> int:
             if "confusion" in wanted:
                 cm = metrics.confusion_matrix(labels, pred)
                 acc = metrics.accuracy(labels, pred)
-                written.append(plots.confusion(cm, prefix + "confusion.png",
-                                               f"confusion matrix on {len(labels)} test images (accuracy {acc:.2%})",
-                                               model=name))
+                written.append(
+                    plots.confusion(
+                        cm,
+                        prefix + "confusion.png",
+                        f"confusion matrix on {len(labels)} test images (accuracy {acc:.2%})",
+                        model=name,
+                    )
+                )
             if "mistakes" in wanted:
                 worst = metrics.confident_mistakes(labels, proba, n=36)
                 idx = np.array([m["index"] for m in worst], dtype=int)
-                written.append(plots.mistakes_grid(images[idx], labels[idx], pred[idx], proba[idx, pred[idx]],
-                                                   prefix + "mistakes.png", model=name))
+                written.append(
+                    plots.mistakes_grid(
+                        images[idx], labels[idx], pred[idx], proba[idx, pred[idx]], prefix + "mistakes.png", model=name
+                    )
+                )
         if "reliability" in wanted:
             from digitnet.plots_calibration import reliability_figures
 

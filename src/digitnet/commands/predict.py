@@ -19,8 +19,13 @@ shapes and the like; probabilities are temperature-calibrated when the model fil
 
 
 def register(sub):
-    p = sub.add_parser("predict", help="classify image files (PNG/JPG, any size)", formatter_class=formatter,
-                       description="Classify image files with MNIST-style preprocessing.", epilog=EXAMPLES)
+    p = sub.add_parser(
+        "predict",
+        help="classify image files (PNG/JPG, any size)",
+        formatter_class=formatter,
+        description="Classify image files with MNIST-style preprocessing.",
+        epilog=EXAMPLES,
+    )
     p.add_argument("model", help="model file (.npz) or run folder")
     p.add_argument("images", nargs="+", help="image files")
     p.add_argument("--json", action="store_true", help="one JSON object per image, in a list")

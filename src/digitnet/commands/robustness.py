@@ -29,16 +29,24 @@ FGSM_EXAMPLE_EPS = 0.15
 
 
 def register(sub):
-    p = sub.add_parser("robustness", help="accuracy under shifts, rotations, noise, thickness and attacks",
-                       formatter_class=formatter, epilog=EXAMPLES,
-                       description="Sweep perturbations of growing strength over the test set and report accuracy "
-                                   "for each model: shift 0..6 px in 8 directions, rotation, Gaussian noise, stroke "
-                                   "thickness, and FGSM / PGD adversarial attacks (L-infinity, eps sweep).")
+    p = sub.add_parser(
+        "robustness",
+        help="accuracy under shifts, rotations, noise, thickness and attacks",
+        formatter_class=formatter,
+        epilog=EXAMPLES,
+        description="Sweep perturbations of growing strength over the test set and report accuracy "
+        "for each model: shift 0..6 px in 8 directions, rotation, Gaussian noise, stroke "
+        "thickness, and FGSM / PGD adversarial attacks (L-infinity, eps sweep).",
+    )
     p.add_argument("models", nargs="+", help="model files or run folders")
     p.add_argument("--only", choices=SWEEPS, action="append", help="run only these sweeps (repeatable)")
-    p.add_argument("--n", type=int, default=2000,
-                   help="test images to use: a random sample drawn with --seed (default 2000; 10000 for all); "
-                        "the indices are written to OUT/sample.json")
+    p.add_argument(
+        "--n",
+        type=int,
+        default=2000,
+        help="test images to use: a random sample drawn with --seed (default 2000; 10000 for all); "
+        "the indices are written to OUT/sample.json",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random sample of test images (default 0)")
     p.add_argument("--max-shift", type=int, default=6)
     p.add_argument("--out", default="robustness", help="folder for results.json and PNGs (default ./robustness)")
@@ -61,8 +69,10 @@ def run(args) -> int:
     images, labels = images[indices], labels[indices]
     sample = {"n": int(args.n), "of": int(total), "seed": args.seed, "indices": indices.tolist()}
     models = {model_name(p): load_model(p) for p in find_models(args.models)}
-    print(describe_sample(args.n, total, args.seed, args.out, "pgd" in wanted),
-          file=sys.stderr if args.json else sys.stdout)
+    print(
+        describe_sample(args.n, total, args.seed, args.out, "pgd" in wanted),
+        file=sys.stderr if args.json else sys.stdout,
+    )
     results = {name: {} for name in models}
     steps = [kind for kind in SWEEPS if kind in wanted]
     with progress(total=len(models) * len(steps), desc="robustness", unit="sweep") as bar:
@@ -109,8 +119,10 @@ def describe_sample(n: int, total: int, seed: int, out: str, pgd: bool = False) 
     pgd_text = f"; PGD uses the first {PGD_IMAGES} of them" if pgd and n > PGD_IMAGES else ""
     if n == total:
         return f"using all {total} test images{pgd_text}"
-    return (f"using {n} of {total} test images, a random sample with seed {seed} "
-            f"(indices in {os.path.join(out, 'sample.json')}{pgd_text})")
+    return (
+        f"using {n} of {total} test images, a random sample with seed {seed} "
+        f"(indices in {os.path.join(out, 'sample.json')}{pgd_text})"
+    )
 
 
 def _figures(results, wanted, out, models, images, labels, all_images):
@@ -120,23 +132,48 @@ def _figures(results, wanted, out, models, images, labels, all_images):
     n_text = f"{len(images)} test images" + ("" if all_images else ", random sample")
     pngs = []
     if "shift" in wanted:
-        pngs.append(plots.shift_grid({n: r["shift"] for n, r in results.items()}, os.path.join(out, "shift.png"),
-                                     title=f"accuracy under shifts: {names} ({n_text})"))
-    labels_x = {"rotation": "degrees", "noise": "noise sigma", "thickness": "dilation (+) / erosion (-) px",
-                "fgsm": "epsilon (L-inf)", "pgd": "epsilon (L-inf)"}
+        pngs.append(
+            plots.shift_grid(
+                {n: r["shift"] for n, r in results.items()},
+                os.path.join(out, "shift.png"),
+                title=f"accuracy under shifts: {names} ({n_text})",
+            )
+        )
+    labels_x = {
+        "rotation": "degrees",
+        "noise": "noise sigma",
+        "thickness": "dilation (+) / erosion (-) px",
+        "fgsm": "epsilon (L-inf)",
+        "pgd": "epsilon (L-inf)",
+    }
     for kind in ("rotation", "noise", "thickness", "fgsm", "pgd"):
         if kind in wanted:
             n_kind = f"{min(len(images), PGD_IMAGES)} test images" if kind == "pgd" else n_text
             what = {"fgsm": "FGSM attack", "pgd": "PGD attack (10 steps)"}.get(kind, kind)
-            pngs.append(plots.sweep_curves({n: r[kind] for n, r in results.items()}, os.path.join(out, f"{kind}.png"),
-                                           labels_x[kind], f"accuracy under {what}: {names}\n({n_kind})"))
+            pngs.append(
+                plots.sweep_curves(
+                    {n: r[kind] for n, r in results.items()},
+                    os.path.join(out, f"{kind}.png"),
+                    labels_x[kind],
+                    f"accuracy under {what}: {names}\n({n_kind})",
+                )
+            )
     if "fgsm" in wanted:
         name, model = next(iter(models.items()))
         x = rb._inputs(images[:6], model)
         adv = rb.fgsm(model, x, labels[:6], FGSM_EXAMPLE_EPS)
-        pngs.append(plots.adversarial_examples(x, adv - x, adv, labels[:6], model.predict(x), model.predict(adv),
-                                               os.path.join(out, "fgsm_examples.png"),
-                                               title=f"FGSM on {name}, epsilon {FGSM_EXAMPLE_EPS} (L-inf)"))
+        pngs.append(
+            plots.adversarial_examples(
+                x,
+                adv - x,
+                adv,
+                labels[:6],
+                model.predict(x),
+                model.predict(adv),
+                os.path.join(out, "fgsm_examples.png"),
+                title=f"FGSM on {name}, epsilon {FGSM_EXAMPLE_EPS} (L-inf)",
+            )
+        )
     return pngs
 
 

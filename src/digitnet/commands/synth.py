@@ -16,20 +16,31 @@ train on --split train, report on --split heldout. Negatives get label -1 and th
 def register(sub):
     from digitnet.commands._common import formatter
 
-    p = sub.add_parser("synth", help="write synthetic out-of-MNIST digits (and not-a-digit pictures)",
-                       formatter_class=formatter, epilog=EXAMPLES,
-                       description="Write handwriting-style digits from fonts and pen strokes (and, if asked,\n"
-                                   "not-a-digit pictures) as PNG files and labels.csv, the format\n"
-                                   "'digitnet evaluate --images' reads.")
+    p = sub.add_parser(
+        "synth",
+        help="write synthetic out-of-MNIST digits (and not-a-digit pictures)",
+        formatter_class=formatter,
+        epilog=EXAMPLES,
+        description="Write handwriting-style digits from fonts and pen strokes (and, if asked,\n"
+        "not-a-digit pictures) as PNG files and labels.csv, the format\n"
+        "'digitnet evaluate --images' reads.",
+    )
     p.add_argument("out", help="folder to write (must not exist or be empty, unless --overwrite)")
     p.add_argument("--split", default="heldout", help="heldout (default) or train: which styles to draw")
     p.add_argument("--n", default="1000", help="number of digits (default 1000; labels balanced)")
-    p.add_argument("--sizes", default="16,28,64,300",
-                   help="picture sizes in px (longer side), comma-separated, 8-1024 (default 16,28,64,300)")
+    p.add_argument(
+        "--sizes",
+        default="16,28,64,300",
+        help="picture sizes in px (longer side), comma-separated, 8-1024 (default 16,28,64,300)",
+    )
     p.add_argument("--seed", default="0", help="random seed, an integer >= 0 (default 0)")
-    p.add_argument("--negatives", default="", metavar="KIND,...|all",
-                   help="also write not-a-digit pictures of these kinds (label -1): all, or some of "
-                        "blank, faint, dot, line, scribble, letter, shape, fashion, noise")
+    p.add_argument(
+        "--negatives",
+        default="",
+        metavar="KIND,...|all",
+        help="also write not-a-digit pictures of these kinds (label -1): all, or some of "
+        "blank, faint, dot, line, scribble, letter, shape, fashion, noise",
+    )
     p.add_argument("--n-negatives", default="100", help="pictures per negative kind (default 100)")
     p.add_argument("--overwrite", action="store_true", help="replace a folder a previous 'digitnet synth' wrote")
     p.set_defaults(func=run)
@@ -78,7 +89,7 @@ def run(args) -> int:
     if args.split not in ("train", "heldout"):
         raise ValueError(f"--split must be heldout or train, got {args.split!r}")
     n = _int("n", args.n, 0, 1_000_000)
-    seed = _int("seed", args.seed, 0, 2 ** 63 - 1)
+    seed = _int("seed", args.seed, 0, 2**63 - 1)
     sizes = parse_sizes(args.sizes)
     kinds = parse_kinds(args.negatives)
     per_kind = _int("n-negatives", args.n_negatives, 1, 1_000_000) if kinds else 0
@@ -95,8 +106,11 @@ def run(args) -> int:
         labels += [-1] * len(more)
         names += [kind] * len(more)
     write_folder(args.out, pictures, labels, kinds=names if kinds else None, overwrite=args.overwrite)
-    print(f"wrote {len(pictures)} pictures ({n} digits" + (f", {per_kind} of each of {', '.join(kinds)}" if kinds
-          else "") + f") to {args.out}/ with labels.csv; split {args.split}, seed {seed}, sizes "
-          f"{','.join(map(str, sizes))}; fonts: {len(installed)} of {len(fonts.families(args.split))} "
-          f"{args.split} families installed")
+    print(
+        f"wrote {len(pictures)} pictures ({n} digits"
+        + (f", {per_kind} of each of {', '.join(kinds)}" if kinds else "")
+        + f") to {args.out}/ with labels.csv; split {args.split}, seed {seed}, sizes "
+        f"{','.join(map(str, sizes))}; fonts: {len(installed)} of {len(fonts.families(args.split))} "
+        f"{args.split} families installed"
+    )
     return 0

@@ -31,24 +31,52 @@ EXAMPLES = """examples:
   digitnet train --resume runs/lenet5-aug --epochs 15   # train a finished run for more epochs
 """
 
-DEFAULTS = {"model": "reader", "epochs": 8, "batch_size": 64, "optimizer": "adam", "lr": 1e-3, "schedule": "cosine",
-            "weight_decay": 0.0, "loss": "cross_entropy", "label_smoothing": 0.0, "seed": 0, "dtype": "float32",
-            "validation": 5000, "train_size": None, "augment": None, "patience": None, "hidden": [128],
-            "activation": "relu", "dropout": 0.0, "init": None, "dataset": "mnist", "out": None,
-            "synthetic": 0, "negatives": 0, "centre": "none"}  # generator digits / "not a digit" images (digitnet.handwriting)
+DEFAULTS = {
+    "model": "reader",
+    "epochs": 8,
+    "batch_size": 64,
+    "optimizer": "adam",
+    "lr": 1e-3,
+    "schedule": "cosine",
+    "weight_decay": 0.0,
+    "loss": "cross_entropy",
+    "label_smoothing": 0.0,
+    "seed": 0,
+    "dtype": "float32",
+    "validation": 5000,
+    "train_size": None,
+    "augment": None,
+    "patience": None,
+    "hidden": [128],
+    "activation": "relu",
+    "dropout": 0.0,
+    "init": None,
+    "dataset": "mnist",
+    "out": None,
+    "synthetic": 0,
+    "negatives": 0,
+    "centre": "none",
+}  # generator digits / "not a digit" images (digitnet.handwriting)
 MLP_ONLY = ("hidden", "activation", "dropout", "init")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "onecycle")
 RUN_FILES = ("model.npz", "last.npz", "config.json", "metrics.jsonl")
 
 
 def register(sub):
-    p = sub.add_parser("train", help="train a model and save it in a run folder", formatter_class=formatter,
-                       description="Train a network on MNIST (or another IDX dataset). Writes RUN/model.npz (the "
-                                   "best epoch by validation accuracy), RUN/last.npz (the latest epoch, to resume), "
-                                   "RUN/config.json and RUN/metrics.jsonl, then prints the test accuracy.",
-                       epilog=EXAMPLES)
-    p.add_argument("--model", help="zoo name (reader, reader-large, lenet5, lenet-wide, cnn, mlp-16-16, mlp-10, mlp-30, "
-                                   "mlp-100-100, mlp-800-800) or 'mlp' for --hidden/--activation (default reader)")
+    p = sub.add_parser(
+        "train",
+        help="train a model and save it in a run folder",
+        formatter_class=formatter,
+        description="Train a network on MNIST (or another IDX dataset). Writes RUN/model.npz (the "
+        "best epoch by validation accuracy), RUN/last.npz (the latest epoch, to resume), "
+        "RUN/config.json and RUN/metrics.jsonl, then prints the test accuracy.",
+        epilog=EXAMPLES,
+    )
+    p.add_argument(
+        "--model",
+        help="zoo name (reader, reader-large, lenet5, lenet-wide, cnn, mlp-16-16, mlp-10, mlp-30, "
+        "mlp-100-100, mlp-800-800) or 'mlp' for --hidden/--activation (default reader)",
+    )
     p.add_argument("--config", help="TOML file with any of these options as keys")
     p.add_argument("--epochs", type=int, help="number of epochs (with --resume: the new total)")
     p.add_argument("--batch-size", type=int)
@@ -66,8 +94,11 @@ def register(sub):
     p.add_argument("--synthetic", type=int, help="generator digits (train styles) added to the training set")
     p.add_argument("--negatives", type=int, help="'not a digit' pictures added as class 10 (reader, lenet5, ...)")
     p.add_argument("--centre", choices=["none", "mass"], help="re-centre inputs by their centre of mass")
-    p.add_argument("--validation", type=float, help="validation images taken from the end of the training set: "
-                                                    "a count, or a fraction < 1 (default 5000)")
+    p.add_argument(
+        "--validation",
+        type=float,
+        help="validation images taken from the end of the training set: a count, or a fraction < 1 (default 5000)",
+    )
     p.add_argument("--train-size", type=int, help="use only the first N training images (quick experiments)")
     p.add_argument("--patience", type=int, help="early stopping after N epochs without val_accuracy gains")
     p.add_argument("--seed", type=int)
@@ -91,8 +122,9 @@ def _read_toml(path) -> dict:
         raise ValueError(f"{path}: not valid TOML (not UTF-8 text)") from None
     unknown = sorted(set(toml) - set(DEFAULTS))
     if unknown:
-        raise ValueError(f"{path}: unknown option(s) {', '.join(unknown)}; expected some of "
-                         f"{', '.join(sorted(DEFAULTS))}")
+        raise ValueError(
+            f"{path}: unknown option(s) {', '.join(unknown)}; expected some of {', '.join(sorted(DEFAULTS))}"
+        )
     return toml
 
 
@@ -111,8 +143,10 @@ def resolve(args) -> dict:
         extra = [k for k in MLP_ONLY if k in given]
         if extra:
             shown = ", ".join("--" + k for k in extra)
-            raise ValueError(f"{shown} appl{'y' if len(extra) > 1 else 'ies'} to --model mlp only; {name} has a "
-                             f"fixed architecture (use --model mlp with --hidden/--activation for your own)")
+            raise ValueError(
+                f"{shown} appl{'y' if len(extra) > 1 else 'ies'} to --model mlp only; {name} has a "
+                f"fixed architecture (use --model mlp with --hidden/--activation for your own)"
+            )
     recipe = zoo.recipe(name) if name != "mlp" else {}
     cfg = {**DEFAULTS, **recipe, **given, "model": name}
     if isinstance(cfg["hidden"], str):
@@ -141,10 +175,13 @@ def validate(cfg) -> None:
     validation = cfg["validation"]
     if isinstance(validation, float) and validation.is_integer():
         validation = cfg["validation"] = int(validation)
-    if not ((isinstance(validation, float) and 0 < validation < 1) or
-            (isinstance(validation, int) and not isinstance(validation, bool) and validation >= 0)):
-        raise ValueError(f"--validation must be a count of images (an integer >= 0) or a fraction in (0, 1), "
-                         f"got {validation!r}")
+    if not (
+        (isinstance(validation, float) and 0 < validation < 1)
+        or (isinstance(validation, int) and not isinstance(validation, bool) and validation >= 0)
+    ):
+        raise ValueError(
+            f"--validation must be a count of images (an integer >= 0) or a fraction in (0, 1), got {validation!r}"
+        )
     if cfg["train_size"] is not None:
         opt.positive_int("train-size", cfg["train_size"])
     if cfg["patience"] is not None:
@@ -173,10 +210,16 @@ def validate(cfg) -> None:
         sizes = [28 * 28, *hidden, 10]
         params = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
         if params > modelschema.MAX_PARAMETERS:
-            raise ValueError(f"--hidden {','.join(map(str, hidden))} makes {params:,} parameters; the limit is "
-                             f"{modelschema.MAX_PARAMETERS:,}")
-        opt.choice("activation", cfg["activation"], ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"),
-                   lower=True)
+            raise ValueError(
+                f"--hidden {','.join(map(str, hidden))} makes {params:,} parameters; the limit is "
+                f"{modelschema.MAX_PARAMETERS:,}"
+            )
+        opt.choice(
+            "activation",
+            cfg["activation"],
+            ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"),
+            lower=True,
+        )
         opt.number("dropout", cfg["dropout"], low=0.0, high=1.0, high_open=True)
         if cfg["init"] is not None:
             opt.choice("init", cfg["init"], sorted(init.INITIALISERS) + sorted(init.ALIASES))
@@ -187,8 +230,14 @@ def build_model(cfg):
     from digitnet import zoo
 
     if cfg["model"] == "mlp":
-        return zoo.mlp(cfg["hidden"], activation=cfg["activation"], dropout=cfg["dropout"],
-                       weight_init=cfg["init"], seed=cfg["seed"], dtype=cfg["dtype"])
+        return zoo.mlp(
+            cfg["hidden"],
+            activation=cfg["activation"],
+            dropout=cfg["dropout"],
+            weight_init=cfg["init"],
+            seed=cfg["seed"],
+            dtype=cfg["dtype"],
+        )
     from digitnet.handwriting import model_options
 
     return zoo.build(cfg["model"], seed=cfg["seed"], dtype=cfg["dtype"], **model_options(cfg))
@@ -203,8 +252,7 @@ def make_schedule(cfg, steps_per_epoch):
         "constant": lambda: schedules.Constant(lr),
         "step": lambda: schedules.Step(lr, step_size=max(1, epochs // 3), gamma=0.1),
         "exponential": lambda: schedules.Exponential(lr, gamma=0.85),
-        "cosine": lambda: schedules.Cosine(lr, total=total, warmup=min(steps_per_epoch // 2, total // 10),
-                                           unit="step"),
+        "cosine": lambda: schedules.Cosine(lr, total=total, warmup=min(steps_per_epoch // 2, total // 10), unit="step"),
         "onecycle": lambda: schedules.OneCycle(lr, total=total, unit="step"),
     }
     if name not in table:
@@ -245,8 +293,10 @@ def _out_folder(cfg, args) -> str:
     if os.path.isdir(out) and os.listdir(out):
         if not args.overwrite:
             held = [f for f in RUN_FILES if os.path.exists(os.path.join(out, f))] or sorted(os.listdir(out))[:3]
-            raise ValueError(f"--out {out!r} is not empty (it holds {', '.join(held)}); pass --overwrite to "
-                             f"replace it, 'digitnet train --resume {out}' to continue it, or another --out")
+            raise ValueError(
+                f"--out {out!r} is not empty (it holds {', '.join(held)}); pass --overwrite to "
+                f"replace it, 'digitnet train --resume {out}' to continue it, or another --out"
+            )
     return out
 
 
@@ -280,13 +330,17 @@ def _resume_state(args):
     run_dir = args.resume
     for name in ("config.json", "last.npz"):
         if not os.path.isfile(os.path.join(run_dir, name)):
-            raise FileNotFoundError(f"--resume {run_dir!r}: no {name} there; expected a run folder written by "
-                                    "'digitnet train' (runs older than --resume support have no last.npz)")
+            raise FileNotFoundError(
+                f"--resume {run_dir!r}: no {name} there; expected a run folder written by "
+                "'digitnet train' (runs older than --resume support have no last.npz)"
+            )
     ignored = [k for k, v in vars(args).items() if k in DEFAULTS and k not in ("epochs", "out") and v is not None]
     if ignored or args.config or args.overwrite or args.out:
         given = ignored + [k for k in ("config", "out", "overwrite") if getattr(args, k)]
-        raise ValueError(f"--resume continues a run with its own options; only --epochs may be given with it "
-                         f"(got {', '.join('--' + k.replace('_', '-') for k in given)})")
+        raise ValueError(
+            f"--resume continues a run with its own options; only --epochs may be given with it "
+            f"(got {', '.join('--' + k.replace('_', '-') for k in given)})"
+        )
     try:
         with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as f:
             saved = json.load(f)
@@ -327,7 +381,7 @@ def run(args) -> int:
     n_val = _validation_count(cfg["validation"], len(images))
     (train_x, train_y), (val_x, val_y) = split_validation(images, labels, n_val)  # the last n_val images
     if cfg["train_size"]:
-        train_x, train_y = train_x[:cfg["train_size"]], train_y[:cfg["train_size"]]
+        train_x, train_y = train_x[: cfg["train_size"]], train_y[: cfg["train_size"]]
     from digitnet import handwriting
 
     train_x, train_y = handwriting.training_images(train_x, train_y, cfg)
@@ -340,8 +394,13 @@ def run(args) -> int:
     steps = math.ceil(len(x_train) / cfg["batch_size"])
     if not resuming:
         loss_kwargs = {"label_smoothing": cfg["label_smoothing"]} if cfg["label_smoothing"] else {}
-        model.compile(cfg["optimizer"], losses.get(cfg["loss"], **loss_kwargs), schedule=make_schedule(cfg, steps),
-                      lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+        model.compile(
+            cfg["optimizer"],
+            losses.get(cfg["loss"], **loss_kwargs),
+            schedule=make_schedule(cfg, steps),
+            lr=cfg["lr"],
+            weight_decay=cfg["weight_decay"],
+        )
     elif model.training_config.get("epochs") != cfg["epochs"]:
         model.schedule = make_schedule(cfg, steps)  # a longer run: the schedule spans the new total
     augment = None
@@ -367,8 +426,7 @@ def run(args) -> int:
     seen = [row[monitor] for row in history if isinstance(row.get(monitor), (int, float))]
     if seen:
         best.best = max(seen) if best.mode == "max" else min(seen)
-    callbacks = [JSONLinesLogger(metrics_path, append=resuming), best,
-                 ModelCheckpoint(last_path, save_best_only=False)]
+    callbacks = [JSONLinesLogger(metrics_path, append=resuming), best, ModelCheckpoint(last_path, save_best_only=False)]
     if cfg["patience"] and val:
         stopper = EarlyStopping(monitor="val_accuracy", patience=cfg["patience"])
         for row in history:  # the patience count where the run stopped
@@ -381,12 +439,22 @@ def run(args) -> int:
         callbacks.append(stopper)
     if not args.quiet:
         verb = f"resuming at epoch {model.epochs_done + 1}/{cfg['epochs']}:" if resuming else "training"
-        print(f"{verb} {cfg['model']} ({model.n_params():,} parameters) on {len(x_train):,} images, "
-              f"validating on {n_val:,}; run folder {out}")
+        print(
+            f"{verb} {cfg['model']} ({model.n_params():,} parameters) on {len(x_train):,} images, "
+            f"validating on {n_val:,}; run folder {out}"
+        )
     if model.epochs_done < cfg["epochs"]:
         try:
-            model.fit(x_train, train_y, epochs=cfg["epochs"], batch_size=cfg["batch_size"], validation_data=val,
-                      callbacks=callbacks, augment=augment, verbose=not args.quiet)
+            model.fit(
+                x_train,
+                train_y,
+                epochs=cfg["epochs"],
+                batch_size=cfg["batch_size"],
+                validation_data=val,
+                callbacks=callbacks,
+                augment=augment,
+                verbose=not args.quiet,
+            )
         except KeyboardInterrupt as exc:
             raise _stopped(exc, out, model, cfg, best) from None
     elif not os.path.exists(model_path):
@@ -399,9 +467,11 @@ def run(args) -> int:
     seconds = time.perf_counter() - t_start
     best_model.metrics.update(test_accuracy=result["accuracy"], test_loss=result["loss"], wall_seconds=seconds)
     best_model.save(model_path)
-    print(f"test accuracy {result['accuracy']:.4f} ({result['accuracy'] * len(test_labels):.0f}/{len(test_labels)})"
-          f"  best epoch val_accuracy {best_model.metrics.get('val_accuracy', float('nan')):.4f}  "
-          f"wall time {seconds:.0f}s  model {model_path}")
+    print(
+        f"test accuracy {result['accuracy']:.4f} ({result['accuracy'] * len(test_labels):.0f}/{len(test_labels)})"
+        f"  best epoch val_accuracy {best_model.metrics.get('val_accuracy', float('nan')):.4f}  "
+        f"wall time {seconds:.0f}s  model {model_path}"
+    )
     return 0
 
 
@@ -409,10 +479,16 @@ def _stopped(exc, out, model, cfg, best) -> KeyboardInterrupt:
     """The interruption, carrying a message that says what was saved and how to go on."""
     done = model.epochs_done
     if done:
-        what = (f"{out}/last.npz holds epoch {done} of {cfg['epochs']} and {out}/model.npz the best epoch so far "
-                f"({best.monitor} {best.best:.4f})" if best.best is not None else f"{out}/last.npz holds epoch {done}")
+        what = (
+            f"{out}/last.npz holds epoch {done} of {cfg['epochs']} and {out}/model.npz the best epoch so far "
+            f"({best.monitor} {best.best:.4f})"
+            if best.best is not None
+            else f"{out}/last.npz holds epoch {done}"
+        )
         exc.args = (f"stopped during epoch {done + 1}: {what}; continue with: digitnet train --resume {out}",)
     else:
-        exc.args = (f"stopped during epoch 1: nothing was saved yet in {out} (the first epoch saves last.npz); "
-                    f"start again with --out {out} --overwrite",)
+        exc.args = (
+            f"stopped during epoch 1: nothing was saved yet in {out} (the first epoch saves last.npz); "
+            f"start again with --out {out} --overwrite",
+        )
     return exc

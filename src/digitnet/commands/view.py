@@ -17,15 +17,25 @@ EXAMPLES = """examples:
 
 
 def register(sub):
-    p = sub.add_parser("view", help="show a test image with the model's guess in the terminal",
-                       formatter_class=formatter, epilog=EXAMPLES,
-                       description="Draw a test image in the terminal with its true label, the model's guess and "
-                                   "the ten probabilities as bars; optionally save it as a PNG.")
+    p = sub.add_parser(
+        "view",
+        help="show a test image with the model's guess in the terminal",
+        formatter_class=formatter,
+        epilog=EXAMPLES,
+        description="Draw a test image in the terminal with its true label, the model's guess and "
+        "the ten probabilities as bars; optionally save it as a PNG.",
+    )
     p.add_argument("model", help="model file (.npz) or run folder")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--index", type=int, default=0, help="test image index (default 0)")
-    which.add_argument("--wrong", type=int, nargs="?", const=1, metavar="K",
-                       help="the K-th misclassified test image, counting from 1 (default 1: the first)")
+    which.add_argument(
+        "--wrong",
+        type=int,
+        nargs="?",
+        const=1,
+        metavar="K",
+        help="the K-th misclassified test image, counting from 1 (default 1: the first)",
+    )
     p.add_argument("--png", help="also save the image with its probabilities to this PNG file")
     add_data_options(p)
     p.set_defaults(func=run)
@@ -47,8 +57,10 @@ def pct(p: float) -> str:
 
 def bars(proba, width: int = 30) -> str:
     top = int(np.argmax(proba))
-    return "\n".join(f"{d}  {'█' * int(round(p * width)):<{width}} {pct(p):>6}{'  <- guess' if d == top else ''}"
-                     for d, p in enumerate(proba))
+    return "\n".join(
+        f"{d}  {'█' * int(round(p * width)):<{width}} {pct(p):>6}{'  <- guess' if d == top else ''}"
+        for d, p in enumerate(proba)
+    )
 
 
 def run(args) -> int:
@@ -70,7 +82,7 @@ def run(args) -> int:
         index = args.index
         if not 0 <= index < len(images):
             raise ValueError(f"--index must be in [0, {len(images) - 1}], got {index}")
-    proba = model.predict_proba(model_inputs(images[index:index + 1], model))[0]
+    proba = model.predict_proba(model_inputs(images[index : index + 1], model))[0]
     guess = int(proba.argmax())
     verdict = "right" if guess == labels[index] else "WRONG"
     print(render(images[index]))

@@ -5,5 +5,16 @@ from digitnet.data.datasets import DATASETS, DataNotFoundError, dataset_dir, dow
 from digitnet.data.idx import IDXError, read_idx, write_idx
 from digitnet.data.inputs import apply_spec, preprocessing_spec, to_input
 
-__all__ = ["DATASETS", "DataNotFoundError", "IDXError", "apply_spec", "dataset_dir", "download", "load",
-           "preprocessing_spec", "read_idx", "to_input", "write_idx"]
+__all__ = [
+    "DATASETS",
+    "DataNotFoundError",
+    "IDXError",
+    "apply_spec",
+    "dataset_dir",
+    "download",
+    "load",
+    "preprocessing_spec",
+    "read_idx",
+    "to_input",
+    "write_idx",
+]

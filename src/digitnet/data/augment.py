@@ -57,13 +57,13 @@ def warp(stack: np.ndarray, inverse: np.ndarray, shift: np.ndarray, displacement
     n, h, w = stack.shape
     centre = np.array([(h - 1) / 2, (w - 1) / 2])
     grid = np.stack(np.meshgrid(np.arange(h), np.arange(w), indexing="ij")).reshape(2, -1)  # (2, H*W)
-    rel = grid[None] - (centre + shift)[:, :, None]                                        # (N, 2, H*W)
+    rel = grid[None] - (centre + shift)[:, :, None]  # (N, 2, H*W)
     src = (inverse @ rel).reshape(n, 2, h, w) + centre[None, :, None, None]
     if displacement is not None:
         src += displacement
     row, col = src[:, 0], src[:, 1]
     mosaic = np.zeros((1 + n * (h + 1), w + 2), dtype=stack.dtype)
-    mosaic[1:].reshape(n, h + 1, w + 2)[:, :h, 1:w + 1] = stack
+    mosaic[1:].reshape(n, h + 1, w + 2)[:, :h, 1 : w + 1] = stack
     mosaic_row = np.where((row > -1) & (row < h), row + 1 + (h + 1) * np.arange(n)[:, None, None], -2.0)
     out = ndimage.map_coordinates(mosaic, np.stack([mosaic_row, col + 1]), order=1, mode="constant", cval=0.0)
     return out
@@ -102,8 +102,9 @@ def shift_images(images, dx: int, dy: int) -> np.ndarray:
     h, w = images.shape[-2:]
     if abs(dx) >= w or abs(dy) >= h:
         return out
-    out[..., max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-        images[..., max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    out[..., max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = images[
+        ..., max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
     return out
 
 
@@ -118,13 +119,13 @@ def smooth(fields: np.ndarray, sigma: float) -> np.ndarray:
     (0, ..., sigma, sigma) and mode "constant" (zero beyond the edges, as in the usual implementations of
     Simard's distortion) does, but as two matrix products."""
     h, w = fields.shape[-2:]
-    cols = fields @ _gaussian_matrix(w, sigma).T                      # filter along each row
+    cols = fields @ _gaussian_matrix(w, sigma).T  # filter along each row
     return np.swapaxes(np.swapaxes(cols, -1, -2) @ _gaussian_matrix(h, sigma).T, -1, -2)
 
 
 def _disk(radius: int) -> np.ndarray:
     r = np.arange(-radius, radius + 1)
-    return (r[:, None] ** 2 + r[None, :] ** 2) <= radius ** 2
+    return (r[:, None] ** 2 + r[None, :] ** 2) <= radius**2
 
 
 def thicken(images, k: int) -> np.ndarray:
@@ -163,8 +164,10 @@ class Augmenter:
         if elastic is not None:
             if not isinstance(elastic, (tuple, list)) or len(elastic) != 2:
                 raise ValueError(f"augmentation elastic must be (alpha, sigma), got {elastic!r}")
-            elastic = (_check("elastic alpha", elastic[0], 0, math.inf),
-                       _check("elastic sigma", elastic[1], 1e-9, math.inf))
+            elastic = (
+                _check("elastic alpha", elastic[0], 0, math.inf),
+                _check("elastic sigma", elastic[1], 1e-9, math.inf),
+            )
         self.elastic = elastic
         self.noise = _check("noise", noise, 0, math.inf)
         self.thickness = _check("thickness", thickness, 0, 100, integer=True)
@@ -238,8 +241,9 @@ class Augmenter:
                 continue
             key, sep, value = (s.strip() for s in item.partition("="))
             if key not in KEYS:
-                raise ValueError(f"unknown augmentation {key!r} in {text!r}; expected key=value with key one of "
-                                 f"{', '.join(KEYS)}")
+                raise ValueError(
+                    f"unknown augmentation {key!r} in {text!r}; expected key=value with key one of {', '.join(KEYS)}"
+                )
             try:
                 if not sep:
                     raise ValueError

@@ -32,8 +32,10 @@ import numpy as np
 from digitnet.data.download import fetch
 from digitnet.data.idx import read_idx
 
-SPLITS = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-          "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+SPLITS = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
 FILES = SPLITS["train"] + SPLITS["test"]
 ENV_VAR = "DIGITNET_DATA"
 
@@ -75,31 +77,71 @@ class Dataset:
 # 2017-08-31) to Debian's deflate streams reproduces all four published MD5s; the SHA-256s below are of
 # those reconstructed originals, and of the decompressed content (identical in both).
 DATASETS = {
-    "mnist": Dataset("mnist", "MNIST handwritten digits", (
-        "https://ossci-datasets.s3.amazonaws.com/mnist/",
-        "https://storage.googleapis.com/cvdf-datasets/mnist/",
-        "http://yann.lecun.com/exdb/mnist/"), {
-        "train-images-idx3-ubyte.gz": ("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-                                       "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-        "train-labels-idx1-ubyte.gz": ("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-                                       "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-        "t10k-images-idx3-ubyte.gz": ("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-                                      "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-        "t10k-labels-idx1-ubyte.gz": ("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-                                      "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2")}),
-    "fashion-mnist": Dataset("fashion-mnist", "Fashion-MNIST (Zalando) clothing images", (
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-        "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"), {
-        "train-images-idx3-ubyte.gz": ("3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
-                                       "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-        "train-labels-idx1-ubyte.gz": ("a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
-                                       "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-        "t10k-images-idx3-ubyte.gz": ("346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
-                                      "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-        "t10k-labels-idx1-ubyte.gz": ("67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
-                                      "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34")},
-        class_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")),
+    "mnist": Dataset(
+        "mnist",
+        "MNIST handwritten digits",
+        (
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+            "http://yann.lecun.com/exdb/mnist/",
+        ),
+        {
+            "train-images-idx3-ubyte.gz": (
+                "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            ),
+            "train-labels-idx1-ubyte.gz": (
+                "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            ),
+            "t10k-images-idx3-ubyte.gz": (
+                "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            ),
+            "t10k-labels-idx1-ubyte.gz": (
+                "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+            ),
+        },
+    ),
+    "fashion-mnist": Dataset(
+        "fashion-mnist",
+        "Fashion-MNIST (Zalando) clothing images",
+        (
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+        ),
+        {
+            "train-images-idx3-ubyte.gz": (
+                "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            ),
+            "train-labels-idx1-ubyte.gz": (
+                "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            ),
+            "t10k-images-idx3-ubyte.gz": (
+                "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            ),
+            "t10k-labels-idx1-ubyte.gz": (
+                "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+                "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+            ),
+        },
+        class_names=(
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
+    ),
 }
 
 _CACHE: OrderedDict = OrderedDict()  # (paths, mtimes, sizes) -> (images, labels), read-only arrays
@@ -137,7 +179,7 @@ def _holds(folder: Path, dataset: Dataset) -> bool:
         path = find_file(folder, labels)
         if path is not None:
             try:
-                with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+                with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
                     return _sha256(f) == dataset.sha256[labels][1]
             except (OSError, EOFError):
                 return False
@@ -152,8 +194,10 @@ def check_base_dir(data_dir=None) -> Path:
     if named and not base.is_dir():
         where = "--data-dir" if data_dir else f"${ENV_VAR}"
         what = "is not a folder" if base.exists() else "does not exist"
-        raise DataNotFoundError(f"data folder {str(base)!r} ({where}) {what}; expected a folder holding the "
-                                f"dataset files or a subfolder per dataset")
+        raise DataNotFoundError(
+            f"data folder {str(base)!r} ({where}) {what}; expected a folder holding the "
+            f"dataset files or a subfolder per dataset"
+        )
     return base
 
 
@@ -180,8 +224,10 @@ def _missing_message(title: str, folder: Path, missing, failures=(), mirrors=())
         text += f"Download the files from one of {', '.join(mirrors)} and put them in {folder}\n"
     else:
         text += f"Put the files in {folder}\n"
-    return text + (f"or point --data-dir (or ${ENV_VAR}) at a folder holding the four files {', '.join(FILES)}, "
-                   f"or at its parent folder holding them in a subfolder named after the dataset.")
+    return text + (
+        f"or point --data-dir (or ${ENV_VAR}) at a folder holding the four files {', '.join(FILES)}, "
+        f"or at its parent folder holding them in a subfolder named after the dataset."
+    )
 
 
 def download(name: str = "mnist", data_dir=None, opener=None, progress=None, files=FILES) -> Path:
@@ -196,8 +242,13 @@ def download(name: str = "mnist", data_dir=None, opener=None, progress=None, fil
     for filename in files:
         if find_file(folder, filename) is not None:
             continue
-        errors = fetch([m + filename for m in dataset.mirrors], folder / filename,
-                       lambda path, f=filename: dataset.verify(path, f), opener=opener, progress=progress)
+        errors = fetch(
+            [m + filename for m in dataset.mirrors],
+            folder / filename,
+            lambda path, f=filename: dataset.verify(path, f),
+            opener=opener,
+            progress=progress,
+        )
         if errors:
             failures += errors
             missing.append(filename)
@@ -220,8 +271,10 @@ def load(name: str = "mnist", split: str = "train", data_dir=None, download: boo
     dataset = DATASETS.get(name)
     if dataset is None:
         if not Path(name).is_dir():
-            raise ValueError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)} "
-                             f"or a folder holding {', '.join(FILES)}")
+            raise ValueError(
+                f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)} "
+                f"or a folder holding {', '.join(FILES)}"
+            )
         folder, title = Path(name), f"IDX folder {name}"
     else:
         folder, title = dataset_dir(name, data_dir), dataset.title
@@ -229,7 +282,9 @@ def load(name: str = "mnist", split: str = "train", data_dir=None, download: boo
     if None in paths:
         missing = _all_missing(folder, split)
         if dataset is None or not download:
-            raise DataNotFoundError(_missing_message(title, folder, missing, mirrors=dataset.mirrors if dataset else ()))
+            raise DataNotFoundError(
+                _missing_message(title, folder, missing, mirrors=dataset.mirrors if dataset else ())
+            )
         try:
             _download(name, data_dir, progress=progress, files=SPLITS[split])
         except DataNotFoundError as exc:  # name every file still missing, not only this split's
@@ -257,8 +312,9 @@ def _check(images, labels, paths, expected_count):
     if labels.dtype != np.uint8 or labels.ndim != 1 or labels.size == 0:
         raise ValueError(f"{paths[1]}: expected uint8 labels (N,), got {labels.dtype} {labels.shape}")
     if len(images) != len(labels):
-        raise ValueError(f"{paths[0]} holds {len(images)} images but {paths[1]} holds {len(labels)} labels; "
-                         f"expected the same count")
+        raise ValueError(
+            f"{paths[0]} holds {len(images)} images but {paths[1]} holds {len(labels)} labels; expected the same count"
+        )
     if expected_count is not None and images.shape != (expected_count, 28, 28):
         raise ValueError(f"{paths[0]}: expected shape ({expected_count}, 28, 28), got {images.shape}")
 
@@ -267,4 +323,3 @@ def _all_missing(folder, split) -> list[str]:
     """Every missing file, this split's first: commands need both splits, so a user hears of all at once."""
     order = list(SPLITS[split]) + [f for f in FILES if f not in SPLITS[split]]
     return [f for f in order if find_file(folder, f) is None]
-

@@ -73,9 +73,19 @@ def fetch_part(url: str, dest: Path, opener=None, progress=None, timeout: float 
             raise DownloadError(f"{url}: the server offers {have + expected:,} bytes; the limit is {MAX_BYTES:,}")
         received = 0
         bar_total = have + expected if expected is not None else None
-        with open(part, mode) as f, tqdm(total=bar_total, initial=have, unit="B", unit_scale=True,
-                                         unit_divisor=1024, desc=dest.name, leave=False,
-                                         disable=None if progress is None else not progress) as bar:
+        with (
+            open(part, mode) as f,
+            tqdm(
+                total=bar_total,
+                initial=have,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=dest.name,
+                leave=False,
+                disable=None if progress is None else not progress,
+            ) as bar,
+        ):
             while chunk := response.read(CHUNK):
                 if have + received + len(chunk) > MAX_BYTES:
                     f.close()
@@ -85,8 +95,9 @@ def fetch_part(url: str, dest: Path, opener=None, progress=None, timeout: float 
                 received += len(chunk)
                 bar.update(len(chunk))
     if expected is not None and received != expected:
-        raise DownloadError(f"{url}: connection closed after {received} of {expected} bytes "
-                            f"(kept {part.name} to resume)")
+        raise DownloadError(
+            f"{url}: connection closed after {received} of {expected} bytes (kept {part.name} to resume)"
+        )
     return part
 
 

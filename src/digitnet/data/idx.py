@@ -29,13 +29,19 @@ import numpy as np
 import atomicfile
 
 # IDX type code -> big-endian dtype as stored in the file
-IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
-             0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+IDX_TYPES = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 _CODE_OF_KIND = {(dt.kind, dt.itemsize): code for code, dt in IDX_TYPES.items()}
 GZIP_MAGIC = b"\x1f\x8b"
-MAX_DIMS = 32              # NumPy arrays hold at most 64; IDX files in use hold 1 to 4
-MAX_BYTES = 1 << 30         # payload bytes read_idx allocates at most (by default)
-DEFLATE_MAX_RATIO = 1100    # deflate expands at most ~1032x; a larger claim cannot be in the file
+MAX_DIMS = 32  # NumPy arrays hold at most 64; IDX files in use hold 1 to 4
+MAX_BYTES = 1 << 30  # payload bytes read_idx allocates at most (by default)
+DEFLATE_MAX_RATIO = 1100  # deflate expands at most ~1032x; a larger claim cannot be in the file
 
 
 class IDXError(ValueError):
@@ -60,14 +66,16 @@ def read_header(f, path) -> tuple[np.dtype, tuple[int, ...]]:
     magic = _read_exactly(f, 4, path, "magic number")
     if magic[:2] != b"\x00\x00" or magic[2] not in IDX_TYPES:
         codes = ", ".join(f"0x{c:02X}" for c in IDX_TYPES)
-        raise IDXError(f"{path}: bad magic number 0x{magic.hex().upper()}; expected 00 00 <type> <ndim> "
-                       f"with type one of {codes}")
+        raise IDXError(
+            f"{path}: bad magic number 0x{magic.hex().upper()}; expected 00 00 <type> <ndim> with type one of {codes}"
+        )
     ndim = magic[3]
     if ndim == 0:
         raise IDXError(f"{path}: magic number 0x{magic.hex().upper()} declares 0 dimensions; expected at least 1")
     if ndim > MAX_DIMS:
-        raise IDXError(f"{path}: magic number 0x{magic.hex().upper()} declares {ndim} dimensions; "
-                       f"expected at most {MAX_DIMS}")
+        raise IDXError(
+            f"{path}: magic number 0x{magic.hex().upper()} declares {ndim} dimensions; expected at most {MAX_DIMS}"
+        )
     shape = struct.unpack(f">{ndim}I", _read_exactly(f, 4 * ndim, path, f"{ndim} dimension sizes"))
     return IDX_TYPES[magic[2]], shape
 
@@ -79,18 +87,25 @@ def check_size(path, stored: np.dtype, shape, header_bytes: int, max_bytes: int 
     with open(path, "rb") as f:
         is_gzip = f.read(2) == GZIP_MAGIC
     if payload > max_bytes:
-        raise IDXError(f"{path}: header declares shape {tuple(shape)} of {stored.name}, {payload:,} bytes; "
-                       f"the limit is {max_bytes:,} bytes")
+        raise IDXError(
+            f"{path}: header declares shape {tuple(shape)} of {stored.name}, {payload:,} bytes; "
+            f"the limit is {max_bytes:,} bytes"
+        )
     if is_gzip and payload + header_bytes > file_size * DEFLATE_MAX_RATIO:
-        raise IDXError(f"{path}: header declares {payload:,} bytes of data but the {file_size:,}-byte gzip file "
-                       f"cannot hold more than {file_size * DEFLATE_MAX_RATIO:,}; the file is damaged")
+        raise IDXError(
+            f"{path}: header declares {payload:,} bytes of data but the {file_size:,}-byte gzip file "
+            f"cannot hold more than {file_size * DEFLATE_MAX_RATIO:,}; the file is damaged"
+        )
     held = file_size - header_bytes
     if not is_gzip and payload > held:
-        raise IDXError(f"{path}: payload too short for shape {tuple(shape)} of {stored.name}: "
-                       f"expected {payload} bytes, got {held}")
+        raise IDXError(
+            f"{path}: payload too short for shape {tuple(shape)} of {stored.name}: expected {payload} bytes, got {held}"
+        )
     if not is_gzip and payload < held:
-        raise IDXError(f"{path}: {held - payload} bytes after the payload; expected exactly {payload} bytes "
-                       f"for shape {tuple(shape)}")
+        raise IDXError(
+            f"{path}: {held - payload} bytes after the payload; expected exactly {payload} bytes "
+            f"for shape {tuple(shape)}"
+        )
     return payload
 
 
@@ -109,12 +124,16 @@ def read_idx(path, max_bytes: int = MAX_BYTES) -> np.ndarray:
                     break
                 filled += got
             if filled != len(buffer):
-                raise IDXError(f"{path}: payload too short for shape {shape} of {stored.name}: "
-                               f"expected {len(buffer)} bytes, got {filled}")
+                raise IDXError(
+                    f"{path}: payload too short for shape {shape} of {stored.name}: "
+                    f"expected {len(buffer)} bytes, got {filled}"
+                )
             extra = len(f.read(1 << 16))
             if extra:
-                raise IDXError(f"{path}: {'at least ' if extra == 1 << 16 else ''}{extra} bytes after the "
-                               f"payload; expected exactly {len(buffer)} bytes for shape {shape}")
+                raise IDXError(
+                    f"{path}: {'at least ' if extra == 1 << 16 else ''}{extra} bytes after the "
+                    f"payload; expected exactly {len(buffer)} bytes for shape {shape}"
+                )
     except EOFError as e:  # gzip stream cut short
         raise IDXError(f"{path}: truncated gzip file ({e}); expected a complete .gz stream") from None
     except (gzip.BadGzipFile, zlib.error) as e:
@@ -131,8 +150,9 @@ def write_idx(path, array) -> None:
     array = np.asarray(array)
     code = _CODE_OF_KIND.get((array.dtype.kind, array.dtype.itemsize))
     if code is None:
-        raise ValueError(f"cannot store dtype {array.dtype} in IDX; expected uint8, int8, int16, int32, "
-                         f"float32 or float64")
+        raise ValueError(
+            f"cannot store dtype {array.dtype} in IDX; expected uint8, int8, int16, int32, float32 or float64"
+        )
     if not 1 <= array.ndim <= 255:
         raise ValueError(f"IDX stores 1 to 255 dimensions, got an array of shape {array.shape}")
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)

@@ -39,11 +39,12 @@ def centre_by_mass(stack: np.ndarray) -> np.ndarray:
     dc = np.where(mass > 0, np.rint(w / 2 - com_c), 0).astype(np.int64).clip(-w, w)
     out = stack.copy()
     moved = (dr != 0) | (dc != 0)
-    for r, c in set(zip(dr[moved].tolist(), dc[moved].tolist())):   # a few distinct offsets, not N images
+    for r, c in set(zip(dr[moved].tolist(), dc[moved].tolist())):  # a few distinct offsets, not N images
         pick = np.flatnonzero(moved & (dr == r) & (dc == c))
         out[pick] = 0
-        out[pick, max(r, 0):h + min(r, 0), max(c, 0):w + min(c, 0)] = \
-            stack[pick, max(-r, 0):h + min(-r, 0), max(-c, 0):w + min(-c, 0)]
+        out[pick, max(r, 0) : h + min(r, 0), max(c, 0) : w + min(c, 0)] = stack[
+            pick, max(-r, 0) : h + min(-r, 0), max(-c, 0) : w + min(-c, 0)
+        ]
     return out
 
 

@@ -24,9 +24,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 BOX, FIELD, CENTRE = 20, 28, 14.0
-NOISE_FLOOR = 0.1      # ink below this fraction of the brightest stroke is background
-MIN_CONTRAST = 0.1     # an image whose ink is fainter than this (on a 0..1 scale) is blank
-SPECK_SHARE = 0.02     # ink blobs smaller than this share of the biggest blob's area are noise
+NOISE_FLOOR = 0.1  # ink below this fraction of the brightest stroke is background
+MIN_CONTRAST = 0.1  # an image whose ink is fainter than this (on a 0..1 scale) is blank
+SPECK_SHARE = 0.02  # ink blobs smaller than this share of the biggest blob's area are noise
 _LUMA = np.array([0.299, 0.587, 0.114])
 MAX_PIXELS = 25_000_000  # width x height an image file may declare (a 5000x5000 photo), checked before decoding
 
@@ -107,14 +107,14 @@ def to_mnist(image) -> np.ndarray:
     if ink is None:
         return np.zeros((FIELD, FIELD), np.float32)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32)
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1].astype(np.float32)
     h, w = crop.shape
     scale = BOX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))  # Pillow wants (width, height)
     fitted = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.LANCZOS))
     field = np.zeros((FIELD, FIELD), np.float32)
     top, left = (FIELD - size[1]) // 2, (FIELD - size[0]) // 2
-    field[top:top + size[1], left:left + size[0]] = np.clip(fitted, 0.0, 1.0)
+    field[top : top + size[1], left : left + size[0]] = np.clip(fitted, 0.0, 1.0)
     com = ndimage.center_of_mass(field)
     offset = np.round(CENTRE - np.asarray(com))
     centred = ndimage.shift(field, offset, order=1, mode="constant", cval=0.0)
@@ -125,8 +125,10 @@ def check_pixels(img: Image.Image, what, max_pixels: int = MAX_PIXELS) -> None:
     """Raise ValueError when an opened (not yet decoded) image declares more than ``max_pixels``."""
     width, height = img.size
     if width * height > max_pixels:
-        raise ValueError(f"{what} is {width}x{height} = {width * height:,} pixels; the limit is {max_pixels:,} "
-                         "(checked before decoding)")
+        raise ValueError(
+            f"{what} is {width}x{height} = {width * height:,} pixels; the limit is {max_pixels:,} "
+            "(checked before decoding)"
+        )
 
 
 def open_image(source, what, max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -137,8 +139,9 @@ def open_image(source, what, max_pixels: int = MAX_PIXELS) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(source)
     except Image.DecompressionBombError as e:
-        raise ValueError(f"{what} declares too many pixels ({' '.join(str(e).split())[:120]}); the limit is "
-                         f"{max_pixels:,}") from None
+        raise ValueError(
+            f"{what} declares too many pixels ({' '.join(str(e).split())[:120]}); the limit is {max_pixels:,}"
+        ) from None
     try:
         check_pixels(img, what, max_pixels)
     except ValueError:
@@ -163,5 +166,6 @@ def load_image(path, max_pixels: int = MAX_PIXELS) -> Image.Image:
         text = " ".join(str(e).split())[:200]
         if text.startswith(str(path)):
             raise ValueError(text) from None
-        raise ValueError(f"{path} is not a readable image (expected PNG, JPEG or another format Pillow "
-                         f"reads): {text}") from None
+        raise ValueError(
+            f"{path} is not a readable image (expected PNG, JPEG or another format Pillow reads): {text}"
+        ) from None

@@ -21,8 +21,9 @@ def onnx_modules():
         import onnx
         from onnx import helper, numpy_helper
     except ImportError:
-        raise ImportError("ONNX export needs the 'onnx' package: pip install 'digitnet[onnx]' "
-                          "(or pip install onnx onnxruntime)") from None
+        raise ImportError(
+            "ONNX export needs the 'onnx' package: pip install 'digitnet[onnx]' (or pip install onnx onnxruntime)"
+        ) from None
     return onnx, helper, numpy_helper
 
 
@@ -66,5 +67,6 @@ class GraphBuilder:
         return out
 
     def graph(self, name: str, inputs, outputs, doc_string: str = ""):
-        return self.helper.make_graph(self.nodes, name, inputs, outputs, initializer=self.initializers,
-                                      doc_string=doc_string)
+        return self.helper.make_graph(
+            self.nodes, name, inputs, outputs, initializer=self.initializers, doc_string=doc_string
+        )

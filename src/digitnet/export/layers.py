@@ -34,18 +34,22 @@ class ExportError(ValueError):
 
 def exporter(*kinds):
     """Register the decorated function as the exporter of these layer class names."""
+
     def register(fn):
         for kind in kinds:
             EXPORTERS[kind] = fn
         return fn
+
     return register
 
 
 def export_layer(g, spec, x: str) -> str:
     fn = EXPORTERS.get(spec.kind)
     if fn is None:
-        raise ExportError(f"cannot export layer {spec.index} ({spec.kind}) to ONNX: no exporter for {spec.kind!r}; "
-                          f"supported layers: {', '.join(sorted(EXPORTERS))}")
+        raise ExportError(
+            f"cannot export layer {spec.index} ({spec.kind}) to ONNX: no exporter for {spec.kind!r}; "
+            f"supported layers: {', '.join(sorted(EXPORTERS))}"
+        )
     return fn(g, spec, x)
 
 
@@ -79,8 +83,14 @@ def conv2d(g, spec, x):
     inputs = [x, g.constant(f"{spec.index}.weight", weight)]
     if "bias" in spec.arrays:
         inputs.append(g.constant(f"{spec.index}.bias", spec.arrays["bias"]))
-    return g.node("Conv", inputs, spec.label, kernel_shape=list(weight.shape[2:]),
-                  strides=_pair(spec.config.get("stride", 1)), pads=conv_pads(spec.config))
+    return g.node(
+        "Conv",
+        inputs,
+        spec.label,
+        kernel_shape=list(weight.shape[2:]),
+        strides=_pair(spec.config.get("stride", 1)),
+        pads=conv_pads(spec.config),
+    )
 
 
 @exporter("MaxPool2D", "AvgPool2D")
@@ -130,13 +140,13 @@ def elu(g, spec, x):
 @exporter("GELU")
 def gelu(g, spec, x):
     """0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), from primitives (opset 13 has no Gelu)."""
+
     def c(name, value):
         return g.constant(f"{spec.index}.{name}", np.float32(value))
 
     x3 = g.node("Mul", [g.node("Mul", [x, x], spec.label), x], spec.label)
     inner = g.node("Add", [x, g.node("Mul", [x3, c("k", 0.044715)], spec.label)], spec.label)
-    t = g.node("Tanh", [g.node("Mul", [inner, c("sqrt_2_over_pi", math.sqrt(2.0 / math.pi))], spec.label)],
-               spec.label)
+    t = g.node("Tanh", [g.node("Mul", [inner, c("sqrt_2_over_pi", math.sqrt(2.0 / math.pi))], spec.label)], spec.label)
     half_x = g.node("Mul", [x, c("half", 0.5)], spec.label)
     return g.node("Mul", [half_x, g.node("Add", [t, c("one", 1.0)], spec.label)], spec.label)
 

@@ -69,8 +69,9 @@ def image_size(input_shape) -> tuple[int, int]:
         return shape
     if len(shape) == 1 and math.isqrt(shape[0]) ** 2 == shape[0]:
         return math.isqrt(shape[0]), math.isqrt(shape[0])
-    raise ExportError(f"cannot export a model with input shape {shape}: expected (1, H, W), (H, W) or (H*W,) "
-                      f"for one grey image")
+    raise ExportError(
+        f"cannot export a model with input shape {shape}: expected (1, H, W), (H, W) or (H*W,) for one grey image"
+    )
 
 
 def probabilities(g, model, logits: str, temperature: float) -> str:
@@ -99,17 +100,30 @@ def has_reject_class(model, n_classes: int) -> bool:
 def reject_class_outputs(g, logits: str, temperature: float):
     """The Recognizer's view of an 11-output network (digitnet.recognizer / rejection):
 
-        digit_probabilities = softmax(z[:, :10] / T)   (N, 10)
-        not_a_digit_score   = softmax(z)[:, 10]         (N,)   compared with model.rejection["threshold"]
+    digit_probabilities = softmax(z[:, :10] / T)   (N, 10)
+    not_a_digit_score   = softmax(z)[:, 10]         (N,)   compared with model.rejection["threshold"]
     """
-    digits = g.node("Slice", [logits, g.constant("digits.start", [0], np.int64), g.constant("digits.end", [10], np.int64),
-                              g.constant("digits.axis", [1], np.int64)], "digit_logits")
+    digits = g.node(
+        "Slice",
+        [
+            logits,
+            g.constant("digits.start", [0], np.int64),
+            g.constant("digits.end", [10], np.int64),
+            g.constant("digits.axis", [1], np.int64),
+        ],
+        "digit_logits",
+    )
     if temperature != 1.0:
         digits = g.node("Div", [digits, g.constant("digits.temperature", temperature)], "digit_logits")
     g.node("Softmax", [digits], "digit_probabilities", output=DIGIT_PROBABILITIES, axis=1)
     all_classes = g.node("Softmax", [logits], "uncalibrated_probabilities", axis=1)
-    g.node("Gather", [all_classes, g.constant("not_a_digit.index", 10, np.int64)], "not_a_digit", output=NOT_A_DIGIT,
-           axis=1)
+    g.node(
+        "Gather",
+        [all_classes, g.constant("not_a_digit.index", 10, np.int64)],
+        "not_a_digit",
+        output=NOT_A_DIGIT,
+        axis=1,
+    )
 
 
 def metadata(model, n_classes: int, temperature: float) -> dict:
@@ -127,7 +141,7 @@ def metadata(model, n_classes: int, temperature: float) -> dict:
         "temperature": repr(temperature),
         "input": f"{INPUT}: float32 (N, 1, {h}, {w}), raw pixel values 0..255, white digit on black (MNIST style)",
         "outputs": f"{LOGITS}: float32 (N, {n_classes}) network outputs; {PROBABILITIES}: float32 (N, {n_classes}) "
-                   f"calibrated class probabilities (temperature {temperature:g})",
+        f"calibrated class probabilities (temperature {temperature:g})",
     }
     if isinstance((model.metrics or {}).get("test_accuracy"), (int, float)):
         props["test_accuracy"] = repr(float(model.metrics["test_accuracy"]))
@@ -139,8 +153,10 @@ def build(model):
     specs = layer_specs(model)
     out_shape = specs[-1].output_shape if specs else tuple(model.input_shape)
     if len(out_shape) != 1:
-        raise ExportError(f"cannot export a model whose output is per-sample shape {out_shape}: expected (classes,) "
-                          f"(end with Flatten/Dense)")
+        raise ExportError(
+            f"cannot export a model whose output is per-sample shape {out_shape}: expected (classes,) "
+            f"(end with Flatten/Dense)"
+        )
     n_classes = int(out_shape[0])
     temperature = temperature_of(model)
     h, w = image_size(model.input_shape)
@@ -155,19 +171,32 @@ def build(model):
     logits = g.node("Identity", [x], "logits", output=LOGITS)
     probabilities(g, model, logits, temperature)
     f32 = onnx.TensorProto.FLOAT
-    outputs = [helper.make_tensor_value_info(LOGITS, f32, ["N", n_classes]),
-               helper.make_tensor_value_info(PROBABILITIES, f32, ["N", n_classes])]
+    outputs = [
+        helper.make_tensor_value_info(LOGITS, f32, ["N", n_classes]),
+        helper.make_tensor_value_info(PROBABILITIES, f32, ["N", n_classes]),
+    ]
     if has_reject_class(model, n_classes):
         g.reserve(DIGIT_PROBABILITIES)
         g.reserve(NOT_A_DIGIT)
         reject_class_outputs(g, logits, temperature)
-        outputs += [helper.make_tensor_value_info(DIGIT_PROBABILITIES, f32, ["N", 10]),
-                    helper.make_tensor_value_info(NOT_A_DIGIT, f32, ["N"])]
-    graph = g.graph(f"digitnet {model.name}", [helper.make_tensor_value_info(INPUT, f32, ["N", 1, h, w])], outputs,
-                    doc_string=__doc__.split("\n\n")[1])
-    proto = helper.make_model(graph, producer_name="digitnet", producer_version=__version__,
-                              opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION,
-                              doc_string=f"digitnet model {model.name!r}: raw 28x28 images in, probabilities out")
+        outputs += [
+            helper.make_tensor_value_info(DIGIT_PROBABILITIES, f32, ["N", 10]),
+            helper.make_tensor_value_info(NOT_A_DIGIT, f32, ["N"]),
+        ]
+    graph = g.graph(
+        f"digitnet {model.name}",
+        [helper.make_tensor_value_info(INPUT, f32, ["N", 1, h, w])],
+        outputs,
+        doc_string=__doc__.split("\n\n")[1],
+    )
+    proto = helper.make_model(
+        graph,
+        producer_name="digitnet",
+        producer_version=__version__,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        ir_version=IR_VERSION,
+        doc_string=f"digitnet model {model.name!r}: raw 28x28 images in, probabilities out",
+    )
     helper.set_model_props(proto, metadata(model, n_classes, temperature))
     return proto
 

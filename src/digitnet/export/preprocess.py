@@ -38,8 +38,10 @@ def checked_spec(model) -> dict:
     spec = dict(model.preprocessing or preprocessing_spec("image"))
     unknown = sorted(set(spec) - KNOWN_KEYS)
     if unknown:
-        raise ExportError(f"cannot export preprocessing key(s) {', '.join(map(repr, unknown))}: "
-                          f"the exporter knows {', '.join(sorted(KNOWN_KEYS))}")
+        raise ExportError(
+            f"cannot export preprocessing key(s) {', '.join(map(repr, unknown))}: "
+            f"the exporter knows {', '.join(sorted(KNOWN_KEYS))}"
+        )
     for key, default in (("scale", 1 / 255), ("mean", 0.0), ("std", 1.0)):
         v = spec.get(key, default)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
@@ -73,15 +75,20 @@ def preprocessing(g, model, x: str, image_hw) -> str:
 
 def _offset(g, x, mass, positive, axes, size, arange, what):
     """round(size/2 - centre of mass along one axis), 0 for blank images, as int64 (N,)."""
-    profile = g.node("ReduceSum", [x, g.constant(f"centre.{what}_axes", axes, np.int64)], f"centre.{what}_profile",
-                     keepdims=0)  # (N, size)
+    profile = g.node(
+        "ReduceSum", [x, g.constant(f"centre.{what}_axes", axes, np.int64)], f"centre.{what}_profile", keepdims=0
+    )  # (N, size)
     safe = g.node("Where", [positive, mass, g.constant("centre.one", 1.0)], f"centre.{what}_mass")
     com = g.node("Div", [g.node("MatMul", [profile, arange], f"centre.{what}_moment"), safe], f"centre.{what}_com")
-    shift = g.node("Round", [g.node("Sub", [g.constant(f"centre.{what}_half", size / 2), com], f"centre.{what}")],
-                   f"centre.{what}")
+    shift = g.node(
+        "Round", [g.node("Sub", [g.constant(f"centre.{what}_half", size / 2), com], f"centre.{what}")], f"centre.{what}"
+    )
     shift = g.node("Where", [positive, shift, g.constant("centre.zero", 0.0)], f"centre.{what}")
-    shift = g.node("Clip", [shift, g.constant(f"centre.{what}_min", -size), g.constant(f"centre.{what}_max", size)],
-                   f"centre.{what}")
+    shift = g.node(
+        "Clip",
+        [shift, g.constant(f"centre.{what}_min", -size), g.constant(f"centre.{what}_max", size)],
+        f"centre.{what}",
+    )
     return g.node("Cast", [shift], f"centre.{what}_shift", to=g.onnx.TensorProto.INT64)
 
 
@@ -95,12 +102,17 @@ def centre_by_mass(g, x: str, h: int, w: int) -> str:
 
     def indices(shift, size, arange_shape, expand_to, what):
         start = g.node("Sub", [g.constant(f"centre.{what}_size", size, np.int64), shift], f"centre.{what}_start")
-        start = g.node("Unsqueeze", [start, g.constant(f"centre.{what}_unsqueeze", [1, 2, 3], np.int64)],
-                       f"centre.{what}_start")  # (N, 1, 1, 1)
-        index = g.node("Add", [start, g.constant(f"centre.{what}_arange", np.arange(size).reshape(arange_shape),
-                                                 np.int64)], f"centre.{what}_index")
-        return g.node("Expand", [index, g.constant(f"centre.{what}_expand", expand_to, np.int64)],
-                      f"centre.{what}_index")
+        start = g.node(
+            "Unsqueeze", [start, g.constant(f"centre.{what}_unsqueeze", [1, 2, 3], np.int64)], f"centre.{what}_start"
+        )  # (N, 1, 1, 1)
+        index = g.node(
+            "Add",
+            [start, g.constant(f"centre.{what}_arange", np.arange(size).reshape(arange_shape), np.int64)],
+            f"centre.{what}_index",
+        )
+        return g.node(
+            "Expand", [index, g.constant(f"centre.{what}_expand", expand_to, np.int64)], f"centre.{what}_index"
+        )
 
     rows = indices(dr, h, (1, 1, h, 1), [1, 1, 1, 3 * w], "row")  # (N, 1, H, 3W)
     x = g.node("GatherElements", [padded, rows], "centre.rows_taken", axis=2)

@@ -75,8 +75,10 @@ def masked_conv_weight(spec: LayerSpec) -> np.ndarray:
         return weight
     mask = np.asarray(table, dtype=np.float64)
     if mask.shape != weight.shape[:2]:
-        raise ValueError(f"layer {spec.index} (Conv2D): connection table of shape {mask.shape} does not match "
-                         f"the weight's (out, in) {weight.shape[:2]}")
+        raise ValueError(
+            f"layer {spec.index} (Conv2D): connection table of shape {mask.shape} does not match "
+            f"the weight's (out, in) {weight.shape[:2]}"
+        )
     return weight * mask[:, :, None, None]
 
 
@@ -85,11 +87,18 @@ def prepare(specs: list[LayerSpec]) -> list[LayerSpec]:
     out: list[LayerSpec] = []
     for spec in specs:
         if spec.kind == "Conv2D":
-            spec = replace(spec, arrays={**spec.arrays, "weight": masked_conv_weight(spec)},
-                           config={**spec.config, "connections": None})
+            spec = replace(
+                spec,
+                arrays={**spec.arrays, "weight": masked_conv_weight(spec)},
+                config={**spec.config, "connections": None},
+            )
         previous = out[-1] if out else None
-        if (spec.kind in BATCH_NORMS and previous is not None and not previous.folded
-                and FOLDS_INTO.get(previous.kind) == spec.kind):
+        if (
+            spec.kind in BATCH_NORMS
+            and previous is not None
+            and not previous.folded
+            and FOLDS_INTO.get(previous.kind) == spec.kind
+        ):
             out[-1] = fold(previous, spec)
         else:
             out.append(spec)
@@ -102,13 +111,20 @@ def fold(linear: LayerSpec, norm: LayerSpec) -> LayerSpec:
     weight = linear.arrays["weight"]
     n_out = weight.shape[0] if linear.kind == "Conv2D" else weight.shape[1]
     if scale.shape != (n_out,):
-        raise ValueError(f"layer {norm.index} ({norm.kind}) has {scale.shape[0]} channels but layer "
-                         f"{linear.index} ({linear.kind}) outputs {n_out}")
+        raise ValueError(
+            f"layer {norm.index} ({norm.kind}) has {scale.shape[0]} channels but layer "
+            f"{linear.index} ({linear.kind}) outputs {n_out}"
+        )
     if linear.kind == "Conv2D":
         weight = weight * scale[:, None, None, None]
     else:
         weight = weight * scale[None, :]
     bias = linear.arrays.get("bias", np.zeros(n_out))
     arrays = {"weight": weight, "bias": bias * scale + shift}
-    return replace(linear, arrays=arrays, config={**linear.config, "bias": True}, output_shape=norm.output_shape,
-                   folded=linear.folded + [norm.index])
+    return replace(
+        linear,
+        arrays=arrays,
+        config={**linear.config, "bias": True},
+        output_shape=norm.output_shape,
+        folded=linear.folded + [norm.index],
+    )

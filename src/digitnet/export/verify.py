@@ -54,5 +54,8 @@ def compare(model, path, images) -> dict:
     expected = reference_probabilities(model, images)
     got = run_onnx(path, images)["probabilities"]
     diff = np.abs(got.astype(np.float64) - expected)
-    return {"n": len(images), "max_abs_diff": float(diff.max()) if diff.size else 0.0,
-            "same_predictions": int((got.argmax(axis=1) == expected.argmax(axis=1)).sum())}
+    return {
+        "n": len(images),
+        "max_abs_diff": float(diff.max()) if diff.size else 0.0,
+        "same_predictions": int((got.argmax(axis=1) == expected.argmax(axis=1)).sum()),
+    }

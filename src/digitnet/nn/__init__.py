@@ -17,8 +17,22 @@ from digitnet.nn.training import TrainingDiverged
 from digitnet.nn.modelfile import ModelFileError, read_header, save
 from digitnet.nn.gradcheck import gradcheck
 
-__all__ = _fast_all + ["Sequential", "MSE", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "EarlyStopping", "History",
-                       "JSONLinesLogger", "ModelCheckpoint", "ProgressBar", "TrainingDiverged", "load", "save",
-                       "read_header", "ModelFileError", "gradcheck"]
+__all__ = _fast_all + [
+    "Sequential",
+    "MSE",
+    "SoftmaxCrossEntropy",
+    "BinaryCrossEntropy",
+    "EarlyStopping",
+    "History",
+    "JSONLinesLogger",
+    "ModelCheckpoint",
+    "ProgressBar",
+    "TrainingDiverged",
+    "load",
+    "save",
+    "read_header",
+    "ModelFileError",
+    "gradcheck",
+]
 
 load = Sequential.load  # digitnet.nn.load(path): the model saved at path

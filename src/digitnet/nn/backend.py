@@ -32,9 +32,7 @@ def use(name: str):
         try:
             import cupy  # noqa: F401  (optional dependency)
         except ImportError as exc:  # pragma: no cover - depends on the machine
-            raise RuntimeError(
-                "backend 'cupy' needs CuPy and a CUDA GPU: pip install 'digitnet[gpu]'"
-            ) from exc
+            raise RuntimeError("backend 'cupy' needs CuPy and a CUDA GPU: pip install 'digitnet[gpu]'") from exc
         _current = cupy
     else:
         _current = np

@@ -73,8 +73,13 @@ class ProgressBar(Callback):
             from tqdm.auto import tqdm  # imported lazily: only terminals need it
 
             width = shutil.get_terminal_size((100, 20)).columns or 100  # a 0-wide pty would hide the bar
-            self.bar = tqdm(total=self.steps, desc=f"epoch {epoch + 1}/{self.epochs}", file=self.stream,
-                            leave=False, ncols=min(width, 120))
+            self.bar = tqdm(
+                total=self.steps,
+                desc=f"epoch {epoch + 1}/{self.epochs}",
+                file=self.stream,
+                leave=False,
+                ncols=min(width, 120),
+            )
 
     def on_batch_end(self, batch, logs):
         if self.bar is not None:
@@ -157,8 +162,9 @@ class EarlyStopping(Callback):
         if _improved(self.mode, value, self.best, self.min_delta):
             self.best, self.wait = value, 0
             if self.restore_best:
-                self.best_weights = [(p, p.copy()) for _, p, _ in self.model.parameters()] + \
-                    [(b, b.copy()) for _, b in self.model.buffers()]
+                self.best_weights = [(p, p.copy()) for _, p, _ in self.model.parameters()] + [
+                    (b, b.copy()) for _, b in self.model.buffers()
+                ]
         else:
             self.wait += 1
             if self.wait >= self.patience:

@@ -60,9 +60,17 @@ INITIALISERS = {
     "zeros": lambda shape, fan_in, fan_out, rng: np.zeros(shape),
     "ones": lambda shape, fan_in, fan_out, rng: np.ones(shape),
 }
-ALIASES = {"glorot_normal": "xavier_normal", "glorot_uniform": "xavier_uniform",
-           "kaiming_normal": "he_normal", "kaiming_uniform": "he_uniform", "xavier": "xavier_normal",
-           "glorot": "xavier_normal", "he": "he_normal", "kaiming": "he_normal", "lecun": "lecun_normal"}
+ALIASES = {
+    "glorot_normal": "xavier_normal",
+    "glorot_uniform": "xavier_uniform",
+    "kaiming_normal": "he_normal",
+    "kaiming_uniform": "he_uniform",
+    "xavier": "xavier_normal",
+    "glorot": "xavier_normal",
+    "he": "he_normal",
+    "kaiming": "he_normal",
+    "lecun": "lecun_normal",
+}
 
 
 def get(name: str):

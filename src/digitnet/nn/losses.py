@@ -32,7 +32,9 @@ def one_hot(labels, n_classes, dtype=np.float32):
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D class indices, got shape {tuple(labels.shape)}")
     if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
-        raise ValueError(f"labels must lie in [0, {n_classes - 1}], got values {int(labels.min())}..{int(labels.max())}")
+        raise ValueError(
+            f"labels must lie in [0, {n_classes - 1}], got values {int(labels.min())}..{int(labels.max())}"
+        )
     out = xp.zeros((labels.shape[0], n_classes), dtype=dtype)
     out[xp.arange(labels.shape[0]), labels.astype(xp.int64)] = 1
     return out
@@ -138,9 +140,15 @@ class BinaryCrossEntropy(Loss):
         return {"from_logits": self.from_logits, "eps": self.eps}
 
 
-LOSSES = {"mse": MSE, "cross_entropy": SoftmaxCrossEntropy, "crossentropy": SoftmaxCrossEntropy,
-          "ce": SoftmaxCrossEntropy, "softmax_cross_entropy": SoftmaxCrossEntropy,
-          "bce": BinaryCrossEntropy, "binary_cross_entropy": BinaryCrossEntropy}
+LOSSES = {
+    "mse": MSE,
+    "cross_entropy": SoftmaxCrossEntropy,
+    "crossentropy": SoftmaxCrossEntropy,
+    "ce": SoftmaxCrossEntropy,
+    "softmax_cross_entropy": SoftmaxCrossEntropy,
+    "bce": BinaryCrossEntropy,
+    "binary_cross_entropy": BinaryCrossEntropy,
+}
 
 
 def get(loss, **kwargs) -> Loss:
@@ -159,6 +167,8 @@ def get(loss, **kwargs) -> Loss:
     accepted = [p for p in inspect.signature(cls).parameters if p != "self"]
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
-        raise ValueError(f"loss {loss!r} ({cls.__name__}) takes no {', '.join(unknown)}; "
-                         f"it takes: {', '.join(accepted) or 'no options'}")
+        raise ValueError(
+            f"loss {loss!r} ({cls.__name__}) takes no {', '.join(unknown)}; "
+            f"it takes: {', '.join(accepted) or 'no options'}"
+        )
     return cls(**kwargs)

@@ -33,8 +33,15 @@ from digitnet.nn.training import fit as _fit
 class Sequential:
     """An ordered list of layers with forward/backward, fitting and prediction."""
 
-    def __init__(self, layers, input_shape=None, dtype="float32", seed: int | None = 0, name: str = "model",
-                 tier: str | None = None):
+    def __init__(
+        self,
+        layers,
+        input_shape=None,
+        dtype="float32",
+        seed: int | None = 0,
+        name: str = "model",
+        tier: str | None = None,
+    ):
         self.layers: list[Layer] = list(layers)
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
@@ -54,11 +61,11 @@ class Sequential:
         self.schedule = None
         self.epochs_done = 0
         self.stop_training = False
-        self.preprocessing: dict = {}   # how raw images become inputs (recorded in model files)
+        self.preprocessing: dict = {}  # how raw images become inputs (recorded in model files)
         self.training_config: dict = {}  # free-form record of how the model was trained
-        self.metrics: dict = {}          # e.g. {"test_accuracy": 0.991}
-        self.calibration: dict = {}      # optional, saved verbatim (see digitnet.calibration)
-        self.rejection: dict = {}        # optional, saved verbatim (see digitnet.rejection)
+        self.metrics: dict = {}  # e.g. {"test_accuracy": 0.991}
+        self.calibration: dict = {}  # optional, saved verbatim (see digitnet.calibration)
+        self.rejection: dict = {}  # optional, saved verbatim (see digitnet.rejection)
         if input_shape is not None:
             self.build(input_shape)
 
@@ -123,7 +130,7 @@ class Sequential:
         layer is told not to form its input gradient (``needs_input_grad``); None is returned.
         """
         first = 0 if input_grad else next((i for i, layer in enumerate(self.layers) if layer.params), 0)
-        for layer in reversed(self.layers[first + 1:]):
+        for layer in reversed(self.layers[first + 1 :]):
             dy = layer.backward(dy)
         if not self.layers:
             return dy
@@ -163,8 +170,10 @@ class Sequential:
         """Raw network outputs for x, computed in batches, as a NumPy array."""
         x = np.asarray(x) if not hasattr(x, "__cuda_array_interface__") else x
         self._require_built(x)
-        outs = [backend.to_numpy(self.forward(self._device_batch(x[i:i + batch_size]), training=False))
-                for i in range(0, x.shape[0], batch_size)]
+        outs = [
+            backend.to_numpy(self.forward(self._device_batch(x[i : i + batch_size]), training=False))
+            for i in range(0, x.shape[0], batch_size)
+        ]
         return np.concatenate(outs) if outs else np.zeros((0,) + self._output_shape(), self.dtype)
 
     def predict_proba(self, x, batch_size: int = 1000):
@@ -186,8 +195,8 @@ class Sequential:
             self.loss = losses.get("cross_entropy")
         total_loss, correct, n = 0.0, 0, x.shape[0]
         for i in range(0, n, batch_size):
-            xb = self._device_batch(x[i:i + batch_size])
-            yb = y[i:i + batch_size]
+            xb = self._device_batch(x[i : i + batch_size])
+            yb = y[i : i + batch_size]
             logits = self.forward(xb, training=False)
             total_loss += self.loss(logits, yb) * xb.shape[0]
             correct += count_correct(logits, yb)
@@ -219,15 +228,25 @@ class Sequential:
         return "\n".join(text)
 
     def get_config(self) -> dict:
-        return {"name": self.name, "input_shape": None if self.input_shape is None else list(self.input_shape),
-                "dtype": self.dtype.name, "seed": self.seed, "layers": [layer.to_config() for layer in self.layers]}
+        return {
+            "name": self.name,
+            "input_shape": None if self.input_shape is None else list(self.input_shape),
+            "dtype": self.dtype.name,
+            "seed": self.seed,
+            "layers": [layer.to_config() for layer in self.layers],
+        }
 
     @classmethod
     def from_config(cls, config: dict, tier: str = tiers.DEFAULT) -> "Sequential":
         """Rebuild an (untrained, freshly initialised) model from ``get_config()``, with ``tier``'s layers."""
         layers = [Layer.from_config(c, tiers.check(tier)) for c in config["layers"]]
-        return cls(layers, input_shape=config.get("input_shape"), dtype=config.get("dtype", "float32"),
-                   seed=config.get("seed", 0), name=config.get("name", "model"))
+        return cls(
+            layers,
+            input_shape=config.get("input_shape"),
+            dtype=config.get("dtype", "float32"),
+            seed=config.get("seed", 0),
+            name=config.get("name", "model"),
+        )
 
     def save(self, path, include_optimizer: bool = True) -> str:
         """Write this model to one .npz file (see digitnet.nn.modelfile); returns the path written."""

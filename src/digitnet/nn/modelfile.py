@@ -39,8 +39,15 @@ import numpy as np
 
 import atomicfile
 from digitnet.nn import backend, losses, modelschema, optim, schedules
-from digitnet.nn.modelschema import (BIT_GENERATORS, MAX_ACTIVATION, MAX_HEADER_BYTES, MAX_JSON_DEPTH,  # noqa: F401
-                                     MAX_JSON_ITEMS, MAX_LAYERS, MAX_PARAMETERS)
+from digitnet.nn.modelschema import (  # noqa: F401  (the limits, re-exported for users of this module)
+    BIT_GENERATORS,
+    MAX_ACTIVATION,
+    MAX_HEADER_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_JSON_ITEMS,
+    MAX_LAYERS,
+    MAX_PARAMETERS,
+)
 
 FORMAT = modelschema.FORMAT
 VERSION = modelschema.VERSION
@@ -59,13 +66,16 @@ def save(model, path, include_optimizer: bool = True) -> str:
     if not path.endswith(".npz"):
         path += ".npz"
     header = {
-        "format": FORMAT, "version": VERSION,
+        "format": FORMAT,
+        "version": VERSION,
         "architecture": model.get_config(),
-        "preprocessing": model.preprocessing, "training": model.training_config,
+        "preprocessing": model.preprocessing,
+        "training": model.training_config,
         "metrics": {k: _finite_or_none(v) for k, v in model.metrics.items()},
         "loss": None if model.loss is None else {"name": model.loss.name, "config": model.loss.get_config()},
-        "schedule": None if model.schedule is None else
-        {"name": type(model.schedule).__name__, "config": model.schedule.get_config()},
+        "schedule": None
+        if model.schedule is None
+        else {"name": type(model.schedule).__name__, "config": model.schedule.get_config()},
         "optimizer": None,
         "state": {"epochs_done": model.epochs_done, "rng": model.rng.bit_generator.state},
     }
@@ -113,8 +123,7 @@ def load(path, model_class, compile: bool = True):
             raise ModelFileError(f"{path}: architecture: {_one_line(exc)}") from None
         for prefix, items in (("param", [(n, p) for n, p, _ in model.parameters()]), ("buffer", model.buffers())):
             for name, live in items:
-                live[...] = backend.to_device(_read_array(path, zf, f"{prefix}/{name}", tuple(live.shape)),
-                                              live.dtype)
+                live[...] = backend.to_device(_read_array(path, zf, f"{prefix}/{name}", tuple(live.shape)), live.dtype)
         optimizer_slots = {}
         if compile and header.get("optimizer"):
             cls = modelschema.OPTIMIZERS[header["optimizer"]["class"].lower()]
@@ -146,8 +155,9 @@ def _compile(path, model, header, slots):
         if header.get("optimizer"):
             o = header["optimizer"]
             model.optimizer = optim.get(o["class"], **o.get("config", {}))
-            model.optimizer.load_state_dict({"class": o["class"], "config": o.get("config", {}),
-                                             "t": o.get("t", 0), "slots": slots})
+            model.optimizer.load_state_dict(
+                {"class": o["class"], "config": o.get("config", {}), "t": o.get("t", 0), "slots": slots}
+            )
     except (ValueError, TypeError) as exc:
         raise ModelFileError(f"{path}: loss/optimizer/schedule: {_one_line(exc)}") from None
 
@@ -201,15 +211,26 @@ def _read_member(path, zf, key, check_header):
             check_header(shape, dtype)
             nbytes = math.prod(shape) * dtype.itemsize
             if info.file_size != f.tell() + nbytes:
-                raise ModelFileError(f"{path}: array {key!r}: zip member holds {info.file_size} bytes; its .npy "
-                                     f"header declares {f.tell() + nbytes}")
+                raise ModelFileError(
+                    f"{path}: array {key!r}: zip member holds {info.file_size} bytes; its .npy "
+                    f"header declares {f.tell() + nbytes}"
+                )
             data = f.read(nbytes)
             if len(data) != nbytes:
                 raise ModelFileError(f"{path}: array {key!r} is cut short: {len(data)} of {nbytes} bytes")
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError, RuntimeError,
-            SyntaxError, TypeError, OverflowError) as exc:
+    except (
+        zipfile.BadZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        SyntaxError,
+        TypeError,
+        OverflowError,
+    ) as exc:
         raise ModelFileError(f"{path}: array {key!r} is damaged ({_one_line(exc)})") from None
     array = np.frombuffer(data, dtype=dtype)
     return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
@@ -220,8 +241,9 @@ def _read_array(path, zf, key, expected_shape):
         if dtype not in FLOAT_DTYPES:
             raise ModelFileError(f"{path}: array {key!r} has dtype {dtype}; expected float32 or float64")
         if tuple(shape) != expected_shape:
-            raise ModelFileError(f"{path}: array {key!r} has shape {tuple(shape)}, expected {expected_shape} "
-                                 "from the architecture")
+            raise ModelFileError(
+                f"{path}: array {key!r} has shape {tuple(shape)}, expected {expected_shape} from the architecture"
+            )
 
     array = _read_member(path, zf, key, check)
     if not np.isfinite(array).all():

@@ -35,18 +35,30 @@ from digitnet.nn.layers.base import Layer
 FORMAT = "digitnet-model"
 VERSION = 1
 
-MAX_HEADER_BYTES = 1 << 20        # bytes of JSON header
-MAX_PARAMETERS = 50_000_000       # values in all parameters and buffers together (200 MB as float32)
-MAX_ACTIVATION = 1 << 23          # values per sample in any layer's output (8,388,608)
+MAX_HEADER_BYTES = 1 << 20  # bytes of JSON header
+MAX_PARAMETERS = 50_000_000  # values in all parameters and buffers together (200 MB as float32)
+MAX_ACTIVATION = 1 << 23  # values per sample in any layer's output (8,388,608)
 MAX_LAYERS = 256
-MAX_JSON_DEPTH = 8                # nesting of the free-form objects
-MAX_JSON_ITEMS = 10_000           # values in one free-form object, all levels together
-MAX_STRING = 10_000               # characters in one string
+MAX_JSON_DEPTH = 8  # nesting of the free-form objects
+MAX_JSON_ITEMS = 10_000  # values in one free-form object, all levels together
+MAX_STRING = 10_000  # characters in one string
 MAX_EPOCHS = 10**9
-MAX_SIDE = 1 << 16                # any one input dimension
+MAX_SIDE = 1 << 16  # any one input dimension
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
-TOP_LEVEL = ("format", "version", "architecture", "preprocessing", "training", "metrics", "loss", "optimizer",
-             "schedule", "state", "calibration", "rejection")
+TOP_LEVEL = (
+    "format",
+    "version",
+    "architecture",
+    "preprocessing",
+    "training",
+    "metrics",
+    "loss",
+    "optimizer",
+    "schedule",
+    "state",
+    "calibration",
+    "rejection",
+)
 FREE_FORM = ("preprocessing", "training", "metrics", "calibration", "rejection")
 
 
@@ -61,8 +73,8 @@ def _own(registry: dict, module: str) -> dict:
 
 # names are checked against the reference tier: every tier has the same names, constructors and configs
 LAYERS = {name: Layer.registry["reference"][name] for name in _LAYER_NAMES if name != "Layer"}
-OPTIMIZERS = _own(optim.Optimizer.registry["reference"], "digitnet.nn.optim")          # lower-case names
-SCHEDULES = _own(schedules.Schedule.registry, "digitnet.nn.schedules")    # lower-case names
+OPTIMIZERS = _own(optim.Optimizer.registry["reference"], "digitnet.nn.optim")  # lower-case names
+SCHEDULES = _own(schedules.Schedule.registry, "digitnet.nn.schedules")  # lower-case names
 LOSSES = dict(losses.LOSSES)
 INITIALISERS = tuple(sorted(init.INITIALISERS)) + tuple(sorted(init.ALIASES))
 
@@ -143,8 +155,12 @@ def bounded_json(where: str, value, depth: int = 0, budget=None, finite: bool = 
     _fail(where, value, "JSON data")
 
 
-_TYPE_CHECKS = {"bool": (lambda v: isinstance(v, bool), "a bool"), "int": (_is_int, "an int"),
-                "float": (_is_number, "a finite number"), "str": (lambda v: isinstance(v, str), "a string")}
+_TYPE_CHECKS = {
+    "bool": (lambda v: isinstance(v, bool), "a bool"),
+    "int": (_is_int, "an int"),
+    "float": (_is_number, "a finite number"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+}
 
 
 def _check_argument(where: str, param: inspect.Parameter, value):
@@ -168,8 +184,7 @@ def _arguments(where: str, cls, config) -> dict:
     accepted = constructor_arguments(cls)
     for key, value in config.items():
         if key not in accepted:
-            _fail(f"{where}.{key}", value, f"an argument of {cls.__name__} "
-                                           f"({', '.join(accepted) or 'it takes none'})")
+            _fail(f"{where}.{key}", value, f"an argument of {cls.__name__} ({', '.join(accepted) or 'it takes none'})")
         _check_argument(f"{where}.{key}", accepted[key], value)
     for name, p in accepted.items():
         if p.default is inspect.Parameter.empty and name not in config:
@@ -203,8 +218,10 @@ def check_header(header) -> dict:
     if not _is_int(version) or version < 1:
         _fail("version", version, f"an int 1..{VERSION}")
     if version > VERSION:
-        raise SchemaError(f"written by a newer digitnet (format version {version}); "
-                          f"this version reads up to {VERSION} — upgrade digitnet")
+        raise SchemaError(
+            f"written by a newer digitnet (format version {version}); "
+            f"this version reads up to {VERSION} — upgrade digitnet"
+        )
     _object("header", header, required=("format", "version", "architecture"), optional=TOP_LEVEL)
     check_architecture(header["architecture"])
     for key in FREE_FORM:
@@ -239,8 +256,16 @@ def check_header(header) -> dict:
             if rng.get("bit_generator") not in BIT_GENERATORS:
                 _fail("state.rng.bit_generator", rng.get("bit_generator"), f"one of {', '.join(BIT_GENERATORS)}")
             for key, value in rng.items():
-                if key not in ("bit_generator", "state", "has_uint32", "uinteger", "buffer", "buffer_pos",
-                               "has_gauss", "gauss"):
+                if key not in (
+                    "bit_generator",
+                    "state",
+                    "has_uint32",
+                    "uinteger",
+                    "buffer",
+                    "buffer_pos",
+                    "has_gauss",
+                    "gauss",
+                ):
                     _fail(f"state.rng.{key}", value, "a field of a NumPy bit generator state")
             header["state"]["rng"] = _without_limits(rng)
     return header
@@ -268,8 +293,12 @@ def _without_limits(rng: dict) -> dict:
 def check_architecture(arch) -> list:
     """Validate ``Sequential.get_config()`` from a file, sizes included; returns the layer objects built
     from it (constructors only: no parameters are allocated)."""
-    _object("architecture", arch, required=("layers", "input_shape"),
-            optional=("name", "input_shape", "dtype", "seed", "layers"))
+    _object(
+        "architecture",
+        arch,
+        required=("layers", "input_shape"),
+        optional=("name", "input_shape", "dtype", "seed", "layers"),
+    )
     name = arch.get("name", "model")
     if not isinstance(name, str) or len(name) > 200:
         _fail("architecture.name", name, "a string of at most 200 characters")
@@ -279,8 +308,11 @@ def check_architecture(arch) -> list:
     if seed is not None and (not _is_int(seed) or not 0 <= seed < 2**63):
         _fail("architecture.seed", seed, "null or an int 0..2**63-1")
     shape = arch["input_shape"]
-    if not isinstance(shape, list) or not 1 <= len(shape) <= 4 or \
-            not all(_is_int(d) and 1 <= d <= MAX_SIDE for d in shape):
+    if (
+        not isinstance(shape, list)
+        or not 1 <= len(shape) <= 4
+        or not all(_is_int(d) and 1 <= d <= MAX_SIDE for d in shape)
+    ):
         _fail("architecture.input_shape", shape, f"a list of 1 to 4 ints in 1..{MAX_SIDE}")
     _check_activation("architecture.input_shape", tuple(shape))
     layers = arch["layers"]
@@ -296,12 +328,15 @@ def check_architecture(arch) -> list:
             arrays = layer.param_shapes(shape)
             out = tuple(int(d) for d in layer.compute_output_shape(shape))
         except (ValueError, TypeError, IndexError, OverflowError) as exc:
-            raise SchemaError(f"{where} ({cls.__name__}) on input {shape}: {' '.join(str(exc).split())[:200]}") \
-                from None
+            raise SchemaError(
+                f"{where} ({cls.__name__}) on input {shape}: {' '.join(str(exc).split())[:200]}"
+            ) from None
         total += sum(math.prod(s) for s in arrays.values())
         if total > MAX_PARAMETERS:
-            raise SchemaError(f"{where} ({cls.__name__}): the model would hold {total:,} parameter values "
-                              f"by this layer; the limit is {MAX_PARAMETERS:,}")
+            raise SchemaError(
+                f"{where} ({cls.__name__}): the model would hold {total:,} parameter values "
+                f"by this layer; the limit is {MAX_PARAMETERS:,}"
+            )
         _check_activation(where, out)
         built.append(layer)
         shape = out
@@ -312,5 +347,7 @@ def _check_activation(where, shape):
     if not all(_is_int(d) and d >= 1 for d in shape):
         _fail(where, shape, "an output shape of positive sizes")
     if math.prod(shape) > MAX_ACTIVATION:
-        raise SchemaError(f"{where}: output shape {shape} holds {math.prod(shape):,} values per sample; "
-                          f"the limit is {MAX_ACTIVATION:,}")
+        raise SchemaError(
+            f"{where}: output shape {shape} holds {math.prod(shape):,} values per sample; "
+            f"the limit is {MAX_ACTIVATION:,}"
+        )

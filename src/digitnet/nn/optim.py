@@ -129,13 +129,21 @@ class Optimizer:
     # --- description and checkpoints ------------------------------------
     def get_config(self) -> dict:
         """JSON-able constructor kwargs (the current lr included)."""
-        return {"lr": float(self.lr), "weight_decay": self.weight_decay, "clip_norm": self.clip_norm,
-                "max_norm": self.max_norm, "decay_all": self.decay_all}
+        return {
+            "lr": float(self.lr),
+            "weight_decay": self.weight_decay,
+            "clip_norm": self.clip_norm,
+            "max_norm": self.max_norm,
+            "decay_all": self.decay_all,
+        }
 
     def state_dict(self) -> dict:
         """{"class", "config", "t", "slots": {"<param name>/<slot>": np.ndarray}}."""
-        slots = {f"{name}/{slot}": backend.to_numpy(arr).copy()
-                 for slot, store in self.slots.items() for name, arr in store.items()}
+        slots = {
+            f"{name}/{slot}": backend.to_numpy(arr).copy()
+            for slot, store in self.slots.items()
+            for name, arr in store.items()
+        }
         return {"class": type(self).__name__, "config": self.get_config(), "t": int(self.t), "slots": slots}
 
     def load_state_dict(self, state: dict) -> None:
@@ -195,8 +203,8 @@ class Momentum(Optimizer):
 class Nesterov(Momentum):
     """Nesterov momentum in PyTorch's form (SGD(nesterov=True)):
 
-        v <- mu * v + g
-        p <- p - lr * (g + mu * v)
+    v <- mu * v + g
+    p <- p - lr * (g + mu * v)
     """
 
     def _direction(self, g, v):
@@ -206,8 +214,8 @@ class Nesterov(Momentum):
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al. 2011): per-coordinate steps shrink with the summed squares.
 
-        s <- s + g^2
-        p <- p - lr * g / (sqrt(s) + eps)
+    s <- s + g^2
+    p <- p - lr * g / (sqrt(s) + eps)
     """
 
     slot_names = ("sum_sq",)
@@ -227,8 +235,8 @@ class Adagrad(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop (Tieleman & Hinton 2012), PyTorch's form (rho is torch's ``alpha``):
 
-        s <- rho * s + (1 - rho) * g^2
-        p <- p - lr * g / (sqrt(s) + eps)
+    s <- rho * s + (1 - rho) * g^2
+    p <- p - lr * g / (sqrt(s) + eps)
     """
 
     slot_names = ("square_avg",)
@@ -250,10 +258,10 @@ class RMSprop(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015, algorithm 1), with eps outside the corrected root as in PyTorch:
 
-        m <- b1 * m + (1 - b1) * g                 first moment
-        v <- b2 * v + (1 - b2) * g^2               second moment
-        m_hat = m / (1 - b1^t)    v_hat = v / (1 - b2^t)
-        p <- p - lr * m_hat / (sqrt(v_hat) + eps)
+    m <- b1 * m + (1 - b1) * g                 first moment
+    v <- b2 * v + (1 - b2) * g^2               second moment
+    m_hat = m / (1 - b1^t)    v_hat = v / (1 - b2^t)
+    p <- p - lr * m_hat / (sqrt(v_hat) + eps)
     """
 
     slot_names = ("m", "v")
@@ -271,15 +279,15 @@ class Adam(Optimizer):
         b1, b2 = self.beta1, self.beta2
         m = self.slots["m"][name] = b1 * self._slot("m", name, param) + (1 - b1) * g
         v = self.slots["v"][name] = b2 * self._slot("v", name, param) + (1 - b2) * g * g
-        m_hat = m / (1 - b1 ** self.t)
-        v_hat = v / (1 - b2 ** self.t)
+        m_hat = m / (1 - b1**self.t)
+        v_hat = v / (1 - b2**self.t)
         param -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019), as torch.optim.AdamW:
 
-        p <- p * (1 - lr * wd), then the Adam update with the raw gradient.
+    p <- p * (1 - lr * wd), then the Adam update with the raw gradient.
     """
 
     decoupled_weight_decay = True
@@ -297,8 +305,9 @@ def get(name_or_optimizer, tier: str = "fast", **kwargs) -> Optimizer:
     key = str(name_or_optimizer).lower()
     cls = Optimizer.registry.get(tiers.check(tier), {}).get(key) or Optimizer.registry["reference"].get(key)
     if cls is None or not isinstance(name_or_optimizer, str):
-        raise ValueError(f"unknown optimiser {name_or_optimizer!r}; expected one of: "
-                         f"{', '.join(Optimizer.registry['reference'])}")
+        raise ValueError(
+            f"unknown optimiser {name_or_optimizer!r}; expected one of: {', '.join(Optimizer.registry['reference'])}"
+        )
     return cls(**kwargs)
 
 

@@ -136,8 +136,13 @@ class Cosine(Schedule):
         return self.min_lr + (self.lr - self.min_lr) * (1.0 + math.cos(math.pi * progress)) / 2.0
 
     def get_config(self):
-        return {"lr": self.lr, "total": self.total, "warmup": self.warmup, "min_lr": self.min_lr,
-                **super().get_config()}
+        return {
+            "lr": self.lr,
+            "total": self.total,
+            "warmup": self.warmup,
+            "min_lr": self.min_lr,
+            **super().get_config(),
+        }
 
 
 class OneCycle(Schedule):
@@ -172,9 +177,14 @@ class OneCycle(Schedule):
         return self._anneal(self.max_lr, final, min(1.0, (t - peak) / (last - peak)))
 
     def get_config(self):
-        return {"max_lr": self.max_lr, "total": self.total, "pct_start": self.pct_start,
-                "div_factor": self.div_factor, "final_div_factor": self.final_div_factor,
-                **super().get_config()}
+        return {
+            "max_lr": self.max_lr,
+            "total": self.total,
+            "pct_start": self.pct_start,
+            "div_factor": self.div_factor,
+            "final_div_factor": self.final_div_factor,
+            **super().get_config(),
+        }
 
 
 def get(name_or_schedule, **kwargs) -> Schedule:
@@ -186,8 +196,10 @@ def get(name_or_schedule, **kwargs) -> Schedule:
         return Constant(name_or_schedule)
     cls = Schedule.registry.get(name_or_schedule.lower()) if isinstance(name_or_schedule, str) else None
     if cls is None:
-        raise ValueError(f"unknown schedule {name_or_schedule!r}; expected one of: "
-                         f"{', '.join(Schedule.registry)} (or a number for a constant lr)")
+        raise ValueError(
+            f"unknown schedule {name_or_schedule!r}; expected one of: "
+            f"{', '.join(Schedule.registry)} (or a number for a constant lr)"
+        )
     return cls(**kwargs)
 
 

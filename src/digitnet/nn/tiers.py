@@ -58,8 +58,12 @@ def convert(layer: Layer, tier: str) -> Layer:
         return layer
     new = cls(**layer.get_config())
     if layer.built:
-        new.input_shape, new.output_shape, new.dtype, new.built = (layer.input_shape, layer.output_shape,
-                                                                   layer.dtype, True)
+        new.input_shape, new.output_shape, new.dtype, new.built = (
+            layer.input_shape,
+            layer.output_shape,
+            layer.dtype,
+            True,
+        )
         new.params = {k: v.copy() for k, v in layer.params.items()}
         new.buffers = {k: v.copy() for k, v in layer.buffers.items()}
         new.grads = {k: v.copy() for k, v in layer.grads.items()}
@@ -75,6 +79,5 @@ def model_tier(layers) -> str:
     for tier in (DEFAULT, "reference", "loops"):
         if tier in common:
             return tier
-    names = ", ".join(f"{type(layer).__name__} ({'/'.join(sorted(tiers_of(layer))) or 'custom'})"
-                      for layer in layers)
+    names = ", ".join(f"{type(layer).__name__} ({'/'.join(sorted(tiers_of(layer))) or 'custom'})" for layer in layers)
     raise ValueError(f"the layers come from different tiers: {names}; pass tier=... to Sequential to convert them")

@@ -67,14 +67,19 @@ def check_training_data(x, y, batch_size, epochs, n_outputs=None) -> None:
     finite values; y (N,) integer labels in [0, n_outputs) or (N, C) finite target rows; batch_size and
     epochs ints (not bools), batch_size >= 1."""
     for name, value, kind in (("batch_size", batch_size, "a positive int"), ("epochs", epochs, "an int >= 0")):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)) or \
-                value < (1 if name == "batch_size" else 0):
+        if (
+            not isinstance(value, (int, np.integer))
+            or isinstance(value, (bool, np.bool_))
+            or value < (1 if name == "batch_size" else 0)
+        ):
             raise ValueError(f"{name} must be {kind}, got {value!r}")
     if not hasattr(x, "shape") or len(x.shape) < 2 or x.shape[0] == 0:
         raise ValueError(f"x must be an array (N, ...) with at least one sample, got shape {getattr(x, 'shape', None)}")
     if not hasattr(y, "shape") or y.shape[:1] != x.shape[:1] or len(y.shape) not in (1, 2):
-        raise ValueError(f"y must be (N,) labels or (N, C) targets for x of shape {tuple(x.shape)}, "
-                         f"got shape {getattr(y, 'shape', None)}")
+        raise ValueError(
+            f"y must be (N,) labels or (N, C) targets for x of shape {tuple(x.shape)}, "
+            f"got shape {getattr(y, 'shape', None)}"
+        )
     if x.dtype.kind not in "fiub":
         raise ValueError(f"x must hold real numbers, got dtype {x.dtype}")
     if x.dtype.kind == "f" and not bool(np.isfinite(x).all()):
@@ -95,9 +100,21 @@ def check_label_range(y, n_outputs=None) -> None:
         raise ValueError(f"labels y must be {expected}, got {low}..{high}")
 
 
-def fit(model, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None, validation_split: float = 0.0,
-        shuffle: bool = True, callbacks=(), rng=None, initial_epoch: int | None = None, augment=None,
-        verbose: bool = True):
+def fit(
+    model,
+    x,
+    y,
+    epochs: int = 1,
+    batch_size: int = 32,
+    validation_data=None,
+    validation_split: float = 0.0,
+    shuffle: bool = True,
+    callbacks=(),
+    rng=None,
+    initial_epoch: int | None = None,
+    augment=None,
+    verbose: bool = True,
+):
     """Train ``model`` on (x, y); returns the History callback.
 
     x: (N, ...) inputs; y: (N,) integer labels or (N, C) target rows.
@@ -137,7 +154,7 @@ def fit(model, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None
         order = model.rng.permutation(n) if shuffle else np.arange(n)
         total_loss, correct = 0.0, 0
         for b in range(steps):
-            idx = order[b * batch_size:(b + 1) * batch_size]
+            idx = order[b * batch_size : (b + 1) * batch_size]
             xb, yb = x[idx], y[idx]
             if augment is not None:
                 xb = augment(xb, model.rng)
@@ -149,7 +166,8 @@ def fit(model, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None
                 callbacks.on_train_end({"diverged": True})
                 raise TrainingDiverged(
                     f"training diverged: loss became {loss} at epoch {epoch + 1}, batch {b + 1}/{steps} "
-                    f"(lr {model.optimizer.lr:g}); try a smaller learning rate")
+                    f"(lr {model.optimizer.lr:g}); try a smaller learning rate"
+                )
             total_loss += loss * len(idx)
             correct += ok
             callbacks.on_batch_end(b, {"loss": loss, "batch_size": len(idx)})

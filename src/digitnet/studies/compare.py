@@ -39,10 +39,12 @@ def load_subsets(train_size, val_size, dataset="mnist", data_dir=None, data_seed
 
     images, labels = load(dataset, split="train", data_dir=data_dir)
     if train_size < 1 or val_size < 1 or train_size + val_size > len(images):
-        raise ValueError(f"train size {train_size} + validation size {val_size} must be positive and at most the "
-                         f"{len(images)} training images")
+        raise ValueError(
+            f"train size {train_size} + validation size {val_size} must be positive and at most the "
+            f"{len(images)} training images"
+        )
     order = np.random.default_rng(data_seed).permutation(len(images))
-    tr, va = order[:train_size], order[train_size:train_size + val_size]
+    tr, va = order[:train_size], order[train_size : train_size + val_size]
     return (images[tr], labels[tr].astype(np.int64)), (images[va], labels[va].astype(np.int64))
 
 
@@ -51,8 +53,14 @@ def build_model(settings: dict, seed: int):
     from digitnet import zoo
 
     if settings["model"] == "mlp":
-        return zoo.mlp(hidden=settings["hidden"], activation=settings["activation"], weight_init=settings["init"],
-                       output_init=settings["init"], seed=seed, dtype=settings["dtype"])
+        return zoo.mlp(
+            hidden=settings["hidden"],
+            activation=settings["activation"],
+            weight_init=settings["init"],
+            output_init=settings["init"],
+            seed=seed,
+            dtype=settings["dtype"],
+        )
     return zoo.build(settings["model"], seed=seed, dtype=settings["dtype"])
 
 
@@ -67,15 +75,28 @@ def run_one(settings: dict, seed: int, epochs: int, train, val) -> dict:
     opt = optim.get(settings["optimizer"], lr=settings["lr"], **settings.get("optimizer_kwargs", {}))
     model.compile(opt, losses.get(settings["loss"]))
     start_train, start_val = model.evaluate(x, y), model.evaluate(xv, yv)
-    hist = {"epoch": [0], "loss": [start_train["loss"]], "accuracy": [start_train["accuracy"]],
-            "val_loss": [start_val["loss"]], "val_accuracy": [start_val["accuracy"]], "wall_seconds": [0.0]}
+    hist = {
+        "epoch": [0],
+        "loss": [start_train["loss"]],
+        "accuracy": [start_train["accuracy"]],
+        "val_loss": [start_val["loss"]],
+        "val_accuracy": [start_val["accuracy"]],
+        "wall_seconds": [0.0],
+    }
     recorder = History()
     diverged = 0
     t0 = time.perf_counter()
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging run overflows before the loss is NaN
-            model.fit(x, y, epochs=epochs, batch_size=settings["batch_size"], validation_data=(xv, yv),
-                      callbacks=[recorder], verbose=False)
+            model.fit(
+                x,
+                y,
+                epochs=epochs,
+                batch_size=settings["batch_size"],
+                validation_data=(xv, yv),
+                callbacks=[recorder],
+                verbose=False,
+            )
     except TrainingDiverged:
         diverged = len(recorder.epochs) + 1  # the epoch in which the loss became NaN/inf
     seconds = time.perf_counter() - t0
@@ -86,8 +107,14 @@ def run_one(settings: dict, seed: int, epochs: int, train, val) -> dict:
             hist[key].append(_finite_or_none(logs[key]))
         hist["wall_seconds"].append(wall)
     final = None if diverged else hist["val_accuracy"][-1]
-    return {"seed": seed, "history": hist, "seconds": seconds, "final_val_accuracy": final,
-            "diverged": bool(diverged), "diverged_in_epoch": diverged or None}
+    return {
+        "seed": seed,
+        "history": hist,
+        "seconds": seconds,
+        "final_val_accuracy": final,
+        "diverged": bool(diverged),
+        "diverged_in_epoch": diverged or None,
+    }
 
 
 def _check_settings(settings):
@@ -118,9 +145,22 @@ def mean_std(values) -> dict:
     return {"mean": float(np.mean(kept)), "std": std, "values": list(values)}
 
 
-def compare(kind, train_size=DEFAULTS["train_size"], val_size=DEFAULTS["val_size"], epochs=DEFAULTS["epochs"],
-            seeds=DEFAULTS["seeds"], base=None, variant_names=None, lr_fixed=False, data=None, dataset="mnist",
-            data_dir=None, out=None, command=None, verbose=True) -> dict:
+def compare(
+    kind,
+    train_size=DEFAULTS["train_size"],
+    val_size=DEFAULTS["val_size"],
+    epochs=DEFAULTS["epochs"],
+    seeds=DEFAULTS["seeds"],
+    base=None,
+    variant_names=None,
+    lr_fixed=False,
+    data=None,
+    dataset="mnist",
+    data_dir=None,
+    out=None,
+    command=None,
+    verbose=True,
+) -> dict:
     """Run study ``kind`` (optimizers, activations, init, batch-size, lr); write OUT/results.json and curves.png.
 
     base: settings overriding ``variants.BASE`` (model, hidden, activation, init, optimizer, lr, batch_size,
@@ -137,10 +177,20 @@ def compare(kind, train_size=DEFAULTS["train_size"], val_size=DEFAULTS["val_size
     train, val = data if data is not None else load_subsets(train_size, val_size, dataset, data_dir)
     out = out or os.path.join("runs", f"compare-{kind}-{time.strftime('%Y%m%d-%H%M%S')}")
     os.makedirs(out, exist_ok=True)
-    results = {"study": kind, "command": command, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
-               "config": {"train_size": len(train[1]), "val_size": len(val[1]), "epochs": epochs,
-                          "seeds": list(range(seeds)), "base": settings, "machine": machine.summary()},
-               "variants": []}
+    results = {
+        "study": kind,
+        "command": command,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "config": {
+            "train_size": len(train[1]),
+            "val_size": len(val[1]),
+            "epochs": epochs,
+            "seeds": list(range(seeds)),
+            "base": settings,
+            "machine": machine.summary(),
+        },
+        "variants": [],
+    }
     total, done = len(chosen) * seeds, 0
     bar = progress(total=total, desc=f"compare {kind}", unit="run", enabled=None if verbose else False)
     for variant in chosen:
@@ -155,11 +205,17 @@ def compare(kind, train_size=DEFAULTS["train_size"], val_size=DEFAULTS["val_size
                 r = runs[-1]
                 acc = "diverged" if r["diverged"] else f"val_accuracy {r['final_val_accuracy']:.4f}"
                 bar.write(f"[{done}/{total}] {variant.label}, seed {seed}: {acc}  {r['seconds']:.1f}s")
-        results["variants"].append({
-            "name": variant.name, "label": variant.label, "settings": run_settings, "runs": runs,
-            "final_val_accuracy": mean_std([r["final_val_accuracy"] for r in runs]),
-            "seconds": mean_std([r["seconds"] for r in runs]),
-            "diverged": sum(r["diverged"] for r in runs)})
+        results["variants"].append(
+            {
+                "name": variant.name,
+                "label": variant.label,
+                "settings": run_settings,
+                "runs": runs,
+                "final_val_accuracy": mean_std([r["final_val_accuracy"] for r in runs]),
+                "seconds": mean_std([r["seconds"] for r in runs]),
+                "diverged": sum(r["diverged"] for r in runs),
+            }
+        )
     bar.close()
     results["files"] = {"results": "results.json", "curves": "curves.png"}
     return report.write(results, out, "curves.png", report.plot_curves, report.table, verbose)

@@ -33,8 +33,13 @@ import numpy as np
 from digitnet import machine
 from digitnet.studies import report
 
-SEED_REFERENCE = {"loop_seconds": 136.0, "loop_epochs": 20, "vectorised_seconds": 13.4, "vectorised_epochs": 200,
-                  "source": "seed 000 README: 100 samples, 784-16-16-10"}
+SEED_REFERENCE = {
+    "loop_seconds": 136.0,
+    "loop_epochs": 20,
+    "vectorised_seconds": 13.4,
+    "vectorised_epochs": 200,
+    "source": "seed 000 README: 100 samples, 784-16-16-10",
+}
 SIZES = (784, 16, 16, 10)
 
 
@@ -63,7 +68,7 @@ def _train_vectorised(x, y, dtype, batch_size, epochs, lr, seed, orders):
     for order in orders[:epochs]:
         total = 0.0
         for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             loss, _ = model.train_step(xd[idx], y[idx])
             total += loss * len(idx)
         losses.append(total / len(order))
@@ -79,7 +84,7 @@ def _train_loops(x, y, storage, epochs, lr, seed, orders):
     for order in orders[:epochs]:
         total = 0.0
         for i in order:
-            total += net.train_step(rows[i:i + 1] if storage == "numpy" else [rows[i]], [y[i]], lr)
+            total += net.train_step(rows[i : i + 1] if storage == "numpy" else [rows[i]], [y[i]], lr)
         losses.append(total / len(order))
     return net, losses
 
@@ -142,8 +147,15 @@ def time_tiers(images, labels, batch_size=8, repeats=5, models=TIER_MODELS, verb
             model.compile("adam", lr=1e-3)
             loops = tier == "loops"
             seconds, peak = _step_seconds(model, xb, yb, 1 if loops else repeats, warmup=not loops)
-            rows.append({"model": name, "tier": tier, "batch_size": batch_size, "seconds_per_step": seconds,
-                         "peak_memory_bytes": peak})
+            rows.append(
+                {
+                    "model": name,
+                    "tier": tier,
+                    "batch_size": batch_size,
+                    "seconds_per_step": seconds,
+                    "peak_memory_bytes": peak,
+                }
+            )
             if verbose:
                 print(f"{name} {tier}: {seconds * 1e3:,.1f} ms/step, peak {peak / 1024:,.0f} KiB", flush=True)
     for row in rows:
@@ -152,9 +164,22 @@ def time_tiers(images, labels, batch_size=8, repeats=5, models=TIER_MODELS, verb
     return rows
 
 
-def compare_loops(train_size=100, epochs=200, loop_epochs=20, numpy_loop_epochs=2, batch_size=10, lr=3.0,
-                  seed=0, data=None, dataset="mnist", data_dir=None, out=None, command=None, verbose=True,
-                  tier_batch=8) -> dict:
+def compare_loops(
+    train_size=100,
+    epochs=200,
+    loop_epochs=20,
+    numpy_loop_epochs=2,
+    batch_size=10,
+    lr=3.0,
+    seed=0,
+    data=None,
+    dataset="mnist",
+    data_dir=None,
+    out=None,
+    command=None,
+    verbose=True,
+    tier_batch=8,
+) -> dict:
     """Time the element-wise and vectorised versions of the seed's setup; write OUT/results.json and loops.png.
 
     Then ``time_tiers``: one training step of each of ``TIER_MODELS`` in each tier on the same batch of
@@ -163,8 +188,13 @@ def compare_loops(train_size=100, epochs=200, loop_epochs=20, numpy_loop_epochs=
     data: ((train_images, train_labels), (test_images, test_labels)) instead of loading MNIST; the first
     ``train_size`` training images are used, as the seed did, and up to 1,000 test images.
     """
-    for key, value in (("train_size", train_size), ("epochs", epochs), ("loop_epochs", loop_epochs),
-                       ("numpy_loop_epochs", numpy_loop_epochs), ("batch_size", batch_size)):
+    for key, value in (
+        ("train_size", train_size),
+        ("epochs", epochs),
+        ("loop_epochs", loop_epochs),
+        ("numpy_loop_epochs", numpy_loop_epochs),
+        ("batch_size", batch_size),
+    ):
         if not isinstance(value, int) or value < 0 or (value == 0 and key in ("train_size", "batch_size")):
             raise ValueError(f"{key} must be a non-negative integer (positive for sizes), got {value!r}")
     if data is None:
@@ -178,19 +208,21 @@ def compare_loops(train_size=100, epochs=200, loop_epochs=20, numpy_loop_epochs=
     y_test = np.asarray(test_labels[:1000]).astype(np.int64)
     orders = _orders(train_size, max(epochs, loop_epochs, numpy_loop_epochs), seed)
 
-    specs = [("loops (Python lists)", "loops", "list", 1, "float64", loop_epochs),
-             ("loops (NumPy elements)", "loops", "numpy", 1, "float64", numpy_loop_epochs),
-             ("vectorised", "vectorised", None, 1, "float64", epochs),
-             ("vectorised", "vectorised", None, 1, "float32", epochs),
-             ("vectorised", "vectorised", None, batch_size, "float64", epochs),
-             ("vectorised", "vectorised", None, batch_size, "float32", epochs)]
+    specs = [
+        ("loops (Python lists)", "loops", "list", 1, "float64", loop_epochs),
+        ("loops (NumPy elements)", "loops", "numpy", 1, "float64", numpy_loop_epochs),
+        ("vectorised", "vectorised", None, 1, "float64", epochs),
+        ("vectorised", "vectorised", None, 1, "float32", epochs),
+        ("vectorised", "vectorised", None, batch_size, "float64", epochs),
+        ("vectorised", "vectorised", None, batch_size, "float32", epochs),
+    ]
     if batch_size == 1:
         specs = specs[:4]
     rows, trajectories = [], {}
     for name, impl, storage, batch, dtype, n_epochs in specs:
         if n_epochs == 0:
             continue
-        px, py = x[:2 * batch], y[:2 * batch]  # two steps show the peak: each step frees what it allocated
+        px, py = x[: 2 * batch], y[: 2 * batch]  # two steps show the peak: each step frees what it allocated
         probe_order = [np.arange(len(px))]
         if impl == "loops":
             t0 = time.perf_counter()
@@ -207,10 +239,22 @@ def compare_loops(train_size=100, epochs=200, loop_epochs=20, numpy_loop_epochs=
             peak = _peak_memory(_train_vectorised, px, py, dtype, batch, 1, lr, seed, probe_order)
         key = f"{impl}-{storage or dtype}-b{batch}"
         trajectories[key] = losses
-        rows.append({"name": name, "key": key, "implementation": impl, "storage": storage, "batch_size": batch,
-                     "dtype": dtype, "epochs": n_epochs, "seconds": seconds, "seconds_per_epoch": seconds / n_epochs,
-                     "peak_memory_bytes": int(peak), "final_loss": losses[-1],
-                     "test_accuracy": _accuracy(weights, biases, x_test, y_test)})
+        rows.append(
+            {
+                "name": name,
+                "key": key,
+                "implementation": impl,
+                "storage": storage,
+                "batch_size": batch,
+                "dtype": dtype,
+                "epochs": n_epochs,
+                "seconds": seconds,
+                "seconds_per_epoch": seconds / n_epochs,
+                "peak_memory_bytes": int(peak),
+                "final_loss": losses[-1],
+                "test_accuracy": _accuracy(weights, biases, x_test, y_test),
+            }
+        )
         if verbose:
             print(f"{name}, batch {batch}, {dtype}: {n_epochs} epochs in {seconds:.2f}s", flush=True)
     reference = next((r for r in rows if r["key"] == "loops-list-b1"), rows[0])
@@ -223,14 +267,29 @@ def compare_loops(train_size=100, epochs=200, loop_epochs=20, numpy_loop_epochs=
         agreement = {"epochs_compared": m, "max_abs_loss_difference": float(np.max(np.abs(np.subtract(a[:m], b[:m]))))}
     tier_rows = time_tiers(images, labels, batch_size=tier_batch, verbose=verbose) if tier_batch else []
     ref = SEED_REFERENCE
-    results = {"study": "loops", "tiers": tier_rows, "command": command, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
-               "config": {"network": "784-16-16-10 sigmoid, MSE, N(0,1) weights, SGD", "train_size": train_size,
-                          "lr": lr, "seed": seed, "test_images": len(y_test), "machine": machine.summary()},
-               "rows": rows, "agreement": agreement,
-               "seed_reference": {**ref, "loop_seconds_per_epoch": ref["loop_seconds"] / ref["loop_epochs"],
-                                  "vectorised_seconds_per_epoch": ref["vectorised_seconds"] / ref["vectorised_epochs"],
-                                  "speedup": (ref["loop_seconds"] / ref["loop_epochs"])
-                                  / (ref["vectorised_seconds"] / ref["vectorised_epochs"])}}
+    results = {
+        "study": "loops",
+        "tiers": tier_rows,
+        "command": command,
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "config": {
+            "network": "784-16-16-10 sigmoid, MSE, N(0,1) weights, SGD",
+            "train_size": train_size,
+            "lr": lr,
+            "seed": seed,
+            "test_images": len(y_test),
+            "machine": machine.summary(),
+        },
+        "rows": rows,
+        "agreement": agreement,
+        "seed_reference": {
+            **ref,
+            "loop_seconds_per_epoch": ref["loop_seconds"] / ref["loop_epochs"],
+            "vectorised_seconds_per_epoch": ref["vectorised_seconds"] / ref["vectorised_epochs"],
+            "speedup": (ref["loop_seconds"] / ref["loop_epochs"])
+            / (ref["vectorised_seconds"] / ref["vectorised_epochs"]),
+        },
+    }
     out = out or os.path.join("runs", f"compare-loops-{time.strftime('%Y%m%d-%H%M%S')}")
     os.makedirs(out, exist_ok=True)
     return report.write(results, out, "loops.png", report.plot_loops, report.loops_table, verbose)

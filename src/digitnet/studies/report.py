@@ -1,9 +1,9 @@
 """Tables and figures for the studies (matplotlib with the Agg backend: no display needed).
 
-    table(results)                  one row per variant: final validation accuracy mean ± std, time
-    plot_curves(results, path)      2x2 PNG: training loss and validation accuracy vs epoch (top)
-                                    and vs wall-clock seconds (bottom); one line per variant, the
-                                    mean over seeds, shaded between the lowest and highest seed
+table(results)                  one row per variant: final validation accuracy mean ± std, time
+plot_curves(results, path)      2x2 PNG: training loss and validation accuracy vs epoch (top)
+                                and vs wall-clock seconds (bottom); one line per variant, the
+                                mean over seeds, shaded between the lowest and highest seed
 """
 
 from __future__ import annotations
@@ -31,19 +31,31 @@ def rows(results: dict) -> list[tuple[str, ...]]:
         note = f"diverged {v['diverged']}/{len(v['runs'])}" if v["diverged"] else ""
         if best is not None and v["final_val_accuracy"]["mean"] == best:
             note = (note + " best").strip()
-        out.append((v["label"], _pm(v["final_val_accuracy"]), f"{np.mean(losses):.4f}" if losses else "-",
-                    f"{v['seconds']['mean'] / epochs:.2f}", note))
+        out.append(
+            (
+                v["label"],
+                _pm(v["final_val_accuracy"]),
+                f"{np.mean(losses):.4f}" if losses else "-",
+                f"{v['seconds']['mean'] / epochs:.2f}",
+                note,
+            )
+        )
     return out
 
 
 def heading(results: dict) -> str:
     cfg = results["config"]
     base = cfg["base"]
-    net = f"mlp {'-'.join(str(h) for h in [784, *base['hidden'], 10])} {base['activation']}" \
-        if base["model"] == "mlp" else base["model"]
-    return (f"study {results['study']}: {net}, {cfg['train_size']} training / {cfg['val_size']} validation "
-            f"images, {cfg['epochs']} epochs, seeds {cfg['seeds']}, base {base['optimizer']} lr {base['lr']:g}, "
-            f"batch {base['batch_size']}, init {base['init']}")
+    net = (
+        f"mlp {'-'.join(str(h) for h in [784, *base['hidden'], 10])} {base['activation']}"
+        if base["model"] == "mlp"
+        else base["model"]
+    )
+    return (
+        f"study {results['study']}: {net}, {cfg['train_size']} training / {cfg['val_size']} validation "
+        f"images, {cfg['epochs']} epochs, seeds {cfg['seeds']}, base {base['optimizer']} lr {base['lr']:g}, "
+        f"batch {base['batch_size']}, init {base['init']}"
+    )
 
 
 def table(results: dict) -> str:
@@ -71,8 +83,11 @@ def _series(runs, key, x_key):
     n = max(len(r["history"]["epoch"]) for r in runs)
     xs, mean, low, high = [], [], [], []
     for e in range(n):
-        pts = [(r["history"][x_key][e], r["history"][key][e]) for r in runs
-               if e < len(r["history"]["epoch"]) and r["history"][key][e] is not None]
+        pts = [
+            (r["history"][x_key][e], r["history"][key][e])
+            for r in runs
+            if e < len(r["history"]["epoch"]) and r["history"][key][e] is not None
+        ]
         if not pts:
             continue
         x, y = np.array(pts, dtype=float).T
@@ -98,8 +113,12 @@ def plot_curves(results: dict, path) -> str:
     grid = fig.add_gridspec(2, 3, width_ratios=(1, 1, 0.85))
     axes = [[fig.add_subplot(grid[r, c]) for c in range(2)] for r in range(2)]
     ax_bars = fig.add_subplot(grid[:, 2])
-    ends = [r["history"]["wall_seconds"][-1] for v in results["variants"] for r in v["runs"]
-            if len(r["history"]["wall_seconds"]) > 1]
+    ends = [
+        r["history"]["wall_seconds"][-1]
+        for v in results["variants"]
+        for r in v["runs"]
+        if len(r["history"]["wall_seconds"]) > 1
+    ]
     log_time = bool(ends) and max(ends) > 20 * min(ends)  # very different speeds: log axis from epoch 1 on
     for i, v in enumerate(results["variants"]):
         colour = f"C{i % 10}"
@@ -114,8 +133,10 @@ def plot_curves(results: dict, path) -> str:
                 if len(v["runs"]) > 1:
                     ax.fill_between(x, low, high, color=colour, alpha=0.15, lw=0)
     cfg = results["config"]
-    best = max((a for v in results["variants"] for r in v["runs"] for a in r["history"]["val_accuracy"]
-                if a is not None), default=0.9)
+    best = max(
+        (a for v in results["variants"] for r in v["runs"] for a in r["history"]["val_accuracy"] if a is not None),
+        default=0.9,
+    )
     top = min(0.999, 1 - (1 - best) / 2)
     ticks = [t for t in (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998) if t <= top]
     time_label = "wall-clock seconds (training + validation)" + (", log scale" if log_time else "")
@@ -134,15 +155,19 @@ def plot_curves(results: dict, path) -> str:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0][1].legend(fontsize=8, loc="lower right")
     stats = [v["final_val_accuracy"] for v in results["variants"]]
-    final_accuracy_bars(ax_bars, [v["label"] for v in results["variants"]], [s["mean"] for s in stats],
-                        [s["std"] for s in stats])
+    final_accuracy_bars(
+        ax_bars, [v["label"] for v in results["variants"]], [s["mean"] for s in stats], [s["std"] for s in stats]
+    )
     ax_bars.set_title("final validation accuracy", fontsize=10)
     base = cfg.get("base", {})
     model = base.get("model", "mlp")
     if model == "mlp" and base.get("hidden"):
         model = "mlp 784-" + "-".join(str(h) for h in base["hidden"]) + "-10"
-    fig.suptitle(f"compare {results['study']} on {model}: {cfg['train_size']} images, {cfg['epochs']} epochs, "
-                 f"{len(cfg['seeds'])} seeds (line: mean, band: min-max)", fontsize=11)
+    fig.suptitle(
+        f"compare {results['study']} on {model}: {cfg['train_size']} images, {cfg['epochs']} epochs, "
+        f"{len(cfg['seeds'])} seeds (line: mean, band: min-max)",
+        fontsize=11,
+    )
     fig.tight_layout()
     return save(fig, path)
 
@@ -168,14 +193,36 @@ def write(results: dict, out: str, png: str, plot, table, verbose: bool) -> dict
 
 def loops_rows(results: dict) -> list[tuple[str, ...]]:
     """Header and one row per implementation of a ``compare_loops`` result."""
-    out = [("implementation", "batch", "dtype", "epochs", "s/epoch", "µs/sample", "speed-up", "peak memory",
-            "final loss", "test acc")]
+    out = [
+        (
+            "implementation",
+            "batch",
+            "dtype",
+            "epochs",
+            "s/epoch",
+            "µs/sample",
+            "speed-up",
+            "peak memory",
+            "final loss",
+            "test acc",
+        )
+    ]
     n = results["config"]["train_size"]
     for r in results["rows"]:
-        out.append((r["name"], str(r["batch_size"]), r["dtype"], str(r["epochs"]), f"{r['seconds_per_epoch']:.4g}",
-                    f"{r['seconds_per_epoch'] / n * 1e6:,.0f}", f"{r['speedup_vs_list_loops']:,.1f}x",
-                    f"{r['peak_memory_bytes'] / 1024:,.0f} KiB", f"{r['final_loss']:.4f}",
-                    f"{r['test_accuracy']:.3f}"))
+        out.append(
+            (
+                r["name"],
+                str(r["batch_size"]),
+                r["dtype"],
+                str(r["epochs"]),
+                f"{r['seconds_per_epoch']:.4g}",
+                f"{r['seconds_per_epoch'] / n * 1e6:,.0f}",
+                f"{r['speedup_vs_list_loops']:,.1f}x",
+                f"{r['peak_memory_bytes'] / 1024:,.0f} KiB",
+                f"{r['final_loss']:.4f}",
+                f"{r['test_accuracy']:.3f}",
+            )
+        )
     return out
 
 
@@ -183,20 +230,26 @@ def loops_summary(results: dict) -> str:
     """The seed's figures next to ours, and the loop/vectorised agreement."""
     ref = results["seed_reference"]
     by_key = {r["key"]: r for r in results["rows"]}
-    lines = [f"seed (its machine): loops {ref['loop_seconds_per_epoch']:.2f} s/epoch ({ref['loop_seconds']:g} s / "
-             f"{ref['loop_epochs']} epochs), vectorised {ref['vectorised_seconds_per_epoch']:.3f} s/epoch "
-             f"({ref['vectorised_seconds']:g} s / {ref['vectorised_epochs']} epochs): {ref['speedup']:.0f}x"]
+    lines = [
+        f"seed (its machine): loops {ref['loop_seconds_per_epoch']:.2f} s/epoch ({ref['loop_seconds']:g} s / "
+        f"{ref['loop_epochs']} epochs), vectorised {ref['vectorised_seconds_per_epoch']:.3f} s/epoch "
+        f"({ref['vectorised_seconds']:g} s / {ref['vectorised_epochs']} epochs): {ref['speedup']:.0f}x"
+    ]
     loop, vec = by_key.get("loops-list-b1"), by_key.get("vectorised-float64-b1")
     if loop and vec:
-        lines.append(f"ours (this machine): loops {loop['seconds_per_epoch']:.3f} s/epoch, vectorised batch 1 float64 "
-                     f"{vec['seconds_per_epoch']:.4f} s/epoch: "
-                     f"{loop['seconds_per_epoch'] / vec['seconds_per_epoch']:.0f}x"
-                     f" (20 loop epochs: {20 * loop['seconds_per_epoch']:.1f} s; 200 vectorised epochs: "
-                     f"{200 * vec['seconds_per_epoch']:.2f} s)")
+        lines.append(
+            f"ours (this machine): loops {loop['seconds_per_epoch']:.3f} s/epoch, vectorised batch 1 float64 "
+            f"{vec['seconds_per_epoch']:.4f} s/epoch: "
+            f"{loop['seconds_per_epoch'] / vec['seconds_per_epoch']:.0f}x"
+            f" (20 loop epochs: {20 * loop['seconds_per_epoch']:.1f} s; 200 vectorised epochs: "
+            f"{200 * vec['seconds_per_epoch']:.2f} s)"
+        )
     if results.get("agreement"):
         a = results["agreement"]
-        lines.append(f"loops vs vectorised float64 batch 1, same start and order: largest loss difference over "
-                     f"{a['epochs_compared']} epochs {a['max_abs_loss_difference']:.1e}")
+        lines.append(
+            f"loops vs vectorised float64 batch 1, same start and order: largest loss difference over "
+            f"{a['epochs_compared']} epochs {a['max_abs_loss_difference']:.1e}"
+        )
     return "\n".join(lines)
 
 
@@ -206,8 +259,11 @@ def loops_table(results: dict) -> str:
     cfg = results["config"]
     lines = [f"compare loops: {cfg['network']}, {cfg['train_size']} training images, lr {cfg['lr']:g}"]
     for i, r in enumerate(body):
-        lines.append("  ".join(cell.rjust(w) if i and c else cell.ljust(w)
-                               for c, (cell, w) in enumerate(zip(r, widths))).rstrip())
+        lines.append(
+            "  ".join(
+                cell.rjust(w) if i and c else cell.ljust(w) for c, (cell, w) in enumerate(zip(r, widths))
+            ).rstrip()
+        )
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines + [loops_summary(results)] + tiers_table(results))
@@ -218,11 +274,15 @@ def tiers_table(results: dict) -> list[str]:
     rows = results.get("tiers") or []
     if not rows:
         return []
-    lines = [f"one Adam step, batch {rows[0]['batch_size']}, float32, per tier (loops: one step; others: median of 5):",
-             f"{'model':<10}  {'tier':<9}  {'ms/step':>10}  {'x fast':>8}  {'peak memory':>12}"]
+    lines = [
+        f"one Adam step, batch {rows[0]['batch_size']}, float32, per tier (loops: one step; others: median of 5):",
+        f"{'model':<10}  {'tier':<9}  {'ms/step':>10}  {'x fast':>8}  {'peak memory':>12}",
+    ]
     for r in rows:
-        lines.append(f"{r['model']:<10}  {r['tier']:<9}  {r['seconds_per_step'] * 1e3:>10,.2f}  "
-                     f"{r['times_fast']:>7,.1f}x  {r['peak_memory_bytes'] / 1024:>8,.0f} KiB")
+        lines.append(
+            f"{r['model']:<10}  {r['tier']:<9}  {r['seconds_per_step'] * 1e3:>10,.2f}  "
+            f"{r['times_fast']:>7,.1f}x  {r['peak_memory_bytes'] / 1024:>8,.0f} KiB"
+        )
     return lines
 
 
@@ -239,8 +299,13 @@ def plot_loops(results: dict, path) -> str:
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(12, 4.5))
     ys = np.arange(len(rows))
     ax_t.barh(ys, [r["seconds_per_epoch"] for r in rows], color=colours)
-    ax_t.set(xscale="log", xlabel=f"seconds per epoch ({results['config']['train_size']} images, log scale)",
-             yticks=ys, yticklabels=labels, title="time")
+    ax_t.set(
+        xscale="log",
+        xlabel=f"seconds per epoch ({results['config']['train_size']} images, log scale)",
+        yticks=ys,
+        yticklabels=labels,
+        title="time",
+    )
     ref = results["seed_reference"]
     ax_t.axvline(ref["loop_seconds_per_epoch"], color="C3", ls="--", lw=1, label="seed: loops")
     ax_t.axvline(ref["vectorised_seconds_per_epoch"], color="C0", ls="--", lw=1, label="seed: vectorised")

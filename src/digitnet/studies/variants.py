@@ -14,8 +14,17 @@ from dataclasses import dataclass, field
 
 KINDS = ("optimizers", "activations", "init", "batch-size", "lr")
 
-BASE = {"model": "mlp", "hidden": [128, 64], "activation": "relu", "init": "xavier_uniform",
-        "optimizer": "momentum", "lr": 0.01, "batch_size": 64, "loss": "cross_entropy", "dtype": "float32"}
+BASE = {
+    "model": "mlp",
+    "hidden": [128, 64],
+    "activation": "relu",
+    "init": "xavier_uniform",
+    "optimizer": "momentum",
+    "lr": 0.01,
+    "batch_size": 64,
+    "loss": "cross_entropy",
+    "dtype": "float32",
+}
 
 # optimiser name -> (label, the customary learning rate, extra constructor kwargs)
 OPTIMIZERS = {
@@ -27,8 +36,15 @@ OPTIMIZERS = {
     "adam": ("Adam", 0.001, {}),
     "adamw": ("AdamW wd=0.01", 0.001, {"weight_decay": 0.01}),
 }
-ACTIVATIONS = {"linear": "linear", "sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU",
-               "leaky_relu": "leaky ReLU", "elu": "ELU", "gelu": "GELU"}
+ACTIVATIONS = {
+    "linear": "linear",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "ReLU",
+    "leaky_relu": "leaky ReLU",
+    "elu": "ELU",
+    "gelu": "GELU",
+}
 INITIALISERS = {"normal": "N(0, 1)", "xavier_normal": "Xavier N(0, 2/(in+out))", "he_normal": "He N(0, 2/in)"}
 BATCH_SIZES = (1, 8, 32, 128, 512)
 LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -61,8 +77,9 @@ def _pick(table, names, kind):
         return list(table)
     unknown = [n for n in names if n not in table]
     if unknown:
-        raise ValueError(f"unknown {kind} variant(s) {', '.join(map(repr, unknown))}; expected some of: "
-                         f"{', '.join(table)}")
+        raise ValueError(
+            f"unknown {kind} variant(s) {', '.join(map(repr, unknown))}; expected some of: {', '.join(table)}"
+        )
     return list(names)
 
 

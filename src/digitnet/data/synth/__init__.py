@@ -4,10 +4,17 @@
 from digitnet.data.synth.folder import write_folder
 from digitnet.data.synth.handwritten import SIZES, digits, mnist_style_digits
 from digitnet.data.synth.not_digits import (
-           NEGATIVE_KINDS,
-           mnist_style_negatives,
-           negatives,
+    NEGATIVE_KINDS,
+    mnist_style_negatives,
+    negatives,
 )
 
-__all__ = ["NEGATIVE_KINDS", "SIZES", "digits", "mnist_style_digits", "mnist_style_negatives", "negatives",
-           "write_folder"]
+__all__ = [
+    "NEGATIVE_KINDS",
+    "SIZES",
+    "digits",
+    "mnist_style_digits",
+    "mnist_style_negatives",
+    "negatives",
+    "write_folder",
+]

@@ -48,8 +48,9 @@ def write_folder(path, images, labels, kinds=None, overwrite=False) -> Path:
         if not overwrite:
             raise ValueError(f"{path} exists and is not empty; choose a new folder or pass --overwrite")
         if not _is_synth_folder(path):
-            raise ValueError(f"{path} holds files other than a previous labels.csv and .png pictures; "
-                             f"refusing to overwrite it")
+            raise ValueError(
+                f"{path} holds files other than a previous labels.csv and .png pictures; refusing to overwrite it"
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:

@@ -19,17 +19,17 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-GLYPH_PX = 128            # font size the glyph masks are rendered at
-_NEVER_DEFINED = "\U000F0000"   # a private-use code point: its rendering is the font's "missing glyph" box
+GLYPH_PX = 128  # font size the glyph masks are rendered at
+_NEVER_DEFINED = "\U000f0000"  # a private-use code point: its rendering is the font's "missing glyph" box
 _TT, _OT = "/usr/share/fonts/truetype", "/usr/share/fonts/opentype"
 
 
 @dataclass(frozen=True)
 class Family:
     name: str
-    split: str                  # "train" or "heldout"
-    package: str                # the Debian package that installs it
-    patterns: tuple[str, ...]   # glob patterns of its font files
+    split: str  # "train" or "heldout"
+    package: str  # the Debian package that installs it
+    patterns: tuple[str, ...]  # glob patterns of its font files
 
     def files(self) -> tuple[str, ...]:
         return tuple(sorted({f for p in self.patterns for f in glob.glob(p)}))
@@ -58,9 +58,15 @@ FAMILIES = (
     Family("Delphine", "heldout", "fonts-sjfonts", (f"{_TT}/sjfonts/Delphine.ttf",)),
     Family("Because We Connect", "heldout", "fonts-bwht", (f"{_OT}/bwht/BecauseWeConnect-Regular.otf",)),
     Family("Because We Organize", "heldout", "fonts-bwht", (f"{_OT}/bwht/BecauseWeOrganize-Regular.otf",)),
-    Family("Zapf Chancery (URW Z003, TeX Gyre Chorus)", "heldout", "fonts-urw-base35 fonts-texgyre",
-           (f"{_OT}/urw-base35/Z003-MediumItalic.otf",
-            "/usr/share/texmf/fonts/opentype/public/tex-gyre/texgyrechorus-mediumitalic.otf")),
+    Family(
+        "Zapf Chancery (URW Z003, TeX Gyre Chorus)",
+        "heldout",
+        "fonts-urw-base35 fonts-texgyre",
+        (
+            f"{_OT}/urw-base35/Z003-MediumItalic.otf",
+            "/usr/share/texmf/fonts/opentype/public/tex-gyre/texgyrechorus-mediumitalic.otf",
+        ),
+    ),
     Family("Kaushan Script", "heldout", "fonts-kaushanscript", (f"{_OT}/kaushanscript/KaushanScript-Regular.otf",)),
 )
 
@@ -107,7 +113,7 @@ def glyph(path: str, char: str) -> np.ndarray | None:
     rows, cols = np.flatnonzero(mask.max(axis=1) > 32), np.flatnonzero(mask.max(axis=0) > 32)
     if len(rows) == 0:
         return None
-    crop = np.ascontiguousarray(mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+    crop = np.ascontiguousarray(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
     crop.flags.writeable = False
     return crop
 

@@ -16,7 +16,7 @@ from digitnet.data.synth import fonts, scan, seeds, skeletons
 from digitnet.data.synth.ink import glyph_ink, stroke_ink
 
 SIZES = (16, 28, 64, 300)
-MNIST_STYLE_SIZES = (28, 40, 64)   # picture sizes behind the MNIST-style digits (to_mnist removes the size)
+MNIST_STYLE_SIZES = (28, 40, 64)  # picture sizes behind the MNIST-style digits (to_mnist removes the size)
 FONT_SHARE = 0.5
 
 
@@ -81,8 +81,11 @@ def generate(n, split, seed, sizes, stream="digits"):
     """(pictures list of uint8 (h, w), labels int64 (n,), sources list of str) — the worker of ``digits``."""
     n, seed, split, sizes = seeds.check_count(n), seeds.check_seed(seed), seeds.check_split(split), check_sizes(sizes)
     if not fonts.available(split):
-        warnings.warn(f"no {split} font family is installed (apt-get install {' '.join(fonts.PACKAGES)}): "
-                      f"drawing pen-stroke digits only", stacklevel=3)
+        warnings.warn(
+            f"no {split} font family is installed (apt-get install {' '.join(fonts.PACKAGES)}): "
+            f"drawing pen-stroke digits only",
+            stacklevel=3,
+        )
     labels = seeds.balanced_labels(n, 10, seed, split, stream)
     pictures, sources = [], []
     for i, label in enumerate(labels):

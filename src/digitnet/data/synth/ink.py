@@ -13,12 +13,13 @@ from PIL import Image
 from digitnet.data.synth import scan, strokes
 from digitnet.data.synth.fonts import stroke_width
 
-PEN = (0.06, 0.18)        # pen width / digit height (MNIST's strokes are about 0.1-0.15 of the 20-px box)
-JITTER = (0.008, 0.03)    # point jitter, in digit heights
+PEN = (0.06, 0.18)  # pen width / digit height (MNIST's strokes are about 0.1-0.15 of the 20-px box)
+JITTER = (0.008, 0.03)  # point jitter, in digit heights
 
 
-def glyph_ink(rng: np.random.Generator, mask: np.ndarray, canvas_hw, fill=(0.5, 0.85), width=PEN, lean=0.0,
-              **placement) -> np.ndarray:
+def glyph_ink(
+    rng: np.random.Generator, mask: np.ndarray, canvas_hw, fill=(0.5, 0.85), width=PEN, lean=0.0, **placement
+) -> np.ndarray:
     """A font glyph (uint8 mask) re-stroked to a random width, then placed on the canvas; ``lean`` is the
     font's own slant (``fonts.font_lean``), so that the added slant keeps the total within bounds."""
     h = mask.shape[0]
@@ -29,15 +30,16 @@ def glyph_ink(rng: np.random.Generator, mask: np.ndarray, canvas_hw, fill=(0.5, 
     ink = np.pad(mask.astype(np.float32) / 255.0, pad)
     ink = scan.thicken(ink, change)
     rows, cols = np.flatnonzero(ink.max(axis=1) > 0.5), np.flatnonzero(ink.max(axis=0) > 0.5)
-    if len(rows) == 0:                      # thinned away: keep the glyph as drawn
+    if len(rows) == 0:  # thinned away: keep the glyph as drawn
         ink, rows, cols = mask.astype(np.float32) / 255.0, np.arange(mask.shape[0]), np.arange(mask.shape[1])
     box = (cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
     matrix = scan.placement(rng, box, canvas_hw, fill, lean=lean, **placement)
     return scan.warp_mask(ink, matrix, canvas_hw)
 
 
-def stroke_ink(rng: np.random.Generator, skeleton, canvas_hw, fill=(0.5, 0.85), width=PEN, jitter=JITTER,
-               **placement) -> np.ndarray:
+def stroke_ink(
+    rng: np.random.Generator, skeleton, canvas_hw, fill=(0.5, 0.85), width=PEN, jitter=JITTER, **placement
+) -> np.ndarray:
     """Pen strokes through a jittered skeleton, drawn with a random pen width and pressure."""
     paths = strokes.jitter(skeleton, rng, rng.uniform(*jitter))
     points = np.vstack(paths)
@@ -46,8 +48,7 @@ def stroke_ink(rng: np.random.Generator, skeleton, canvas_hw, fill=(0.5, 0.85), 
     return pen_ink(rng, paths, box, canvas_hw, fill, width, **placement)
 
 
-def pen_ink(rng: np.random.Generator, paths, box, canvas_hw, fill=(0.5, 0.85), width=PEN,
-            **placement) -> np.ndarray:
+def pen_ink(rng: np.random.Generator, paths, box, canvas_hw, fill=(0.5, 0.85), width=PEN, **placement) -> np.ndarray:
     """Draw ``paths`` (float (k, 2) arrays, source units) whose ink box is ``box``, placed on the canvas."""
     matrix = scan.placement(rng, box, canvas_hw, fill, **placement)
     height = (box[3] - box[1]) * np.sqrt(abs(np.linalg.det(matrix[:, :2])))

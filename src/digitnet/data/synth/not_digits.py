@@ -32,7 +32,7 @@ from digitnet.data.synth.handwritten import (
 from digitnet.data.synth.ink import glyph_ink, stroke_ink
 
 NEGATIVE_KINDS = ("blank", "faint", "dot", "line", "scribble", "letter", "shape", "fashion", "noise")
-FASHION_DIRS = ("/usr/share/datasets", None)   # Debian's dataset-fashion-mnist, then --data-dir's rule
+FASHION_DIRS = ("/usr/share/datasets", None)  # Debian's dataset-fashion-mnist, then --data-dir's rule
 
 
 def _canvas(rng, size):
@@ -122,12 +122,13 @@ def fashion_items(split: str) -> np.ndarray:
     errors = []
     for folder in FASHION_DIRS:
         try:
-            return load("fashion-mnist", "train" if split == "train" else "test", data_dir=folder,
-                        download=False)[0]
+            return load("fashion-mnist", "train" if split == "train" else "test", data_dir=folder, download=False)[0]
         except DataNotFoundError as e:
             errors.append(str(e).splitlines()[0])
-    raise FileNotFoundError("Fashion-MNIST not found (install the Debian package dataset-fashion-mnist, or put "
-                            "its files where --data-dir / $DIGITNET_DATA point): " + "; ".join(errors))
+    raise FileNotFoundError(
+        "Fashion-MNIST not found (install the Debian package dataset-fashion-mnist, or put "
+        "its files where --data-dir / $DIGITNET_DATA point): " + "; ".join(errors)
+    )
 
 
 def fashion(rng, split, size):
@@ -160,13 +161,23 @@ def noise(rng, split, size):
     else:
         cells = int(rng.integers(3, 9))
         small = rng.random((cells, cells))
-        picture = np.asarray(Image.fromarray(small.astype(np.float32)).resize((out_hw[1], out_hw[0]),
-                                                                                Image.Resampling.NEAREST))
+        picture = np.asarray(
+            Image.fromarray(small.astype(np.float32)).resize((out_hw[1], out_hw[0]), Image.Resampling.NEAREST)
+        )
     return scan.to_uint8(np.clip(picture, 0, 1), rng)
 
 
-GENERATORS = {"blank": blank, "faint": faint, "dot": dot, "line": line, "scribble": scribble, "letter": letter,
-              "shape": shape, "fashion": fashion, "noise": noise}
+GENERATORS = {
+    "blank": blank,
+    "faint": faint,
+    "dot": dot,
+    "line": line,
+    "scribble": scribble,
+    "letter": letter,
+    "shape": shape,
+    "fashion": fashion,
+    "noise": noise,
+}
 
 
 def check_kind(kind) -> str:

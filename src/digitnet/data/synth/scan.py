@@ -18,8 +18,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-LIGHT_ON_DARK = 0.3       # probability of a light-on-dark picture (chalkboard, inverted scan, dark-mode screen)
-JPEG = 0.4                # probability of a JPEG round trip
+LIGHT_ON_DARK = 0.3  # probability of a light-on-dark picture (chalkboard, inverted scan, dark-mode screen)
+JPEG = 0.4  # probability of a JPEG round trip
 
 
 def frame_shape(rng: np.random.Generator, size: int) -> tuple[int, int]:
@@ -35,11 +35,19 @@ def canvas_scale(size: int) -> int:
     return int(np.clip(np.ceil(96 / size), 1, 4))
 
 
-MAX_LEAN = 0.5    # a picture's total lean (the source's own plus the added slant), px across per px up
+MAX_LEAN = 0.5  # a picture's total lean (the source's own plus the added slant), px across per px up
 
 
-def placement(rng: np.random.Generator, src_box, canvas_hw, fill=(0.5, 0.85), slant=0.35, rotate=12.0,
-              aspect=(0.75, 1.3), lean=0.0) -> np.ndarray:
+def placement(
+    rng: np.random.Generator,
+    src_box,
+    canvas_hw,
+    fill=(0.5, 0.85),
+    slant=0.35,
+    rotate=12.0,
+    aspect=(0.75, 1.3),
+    lean=0.0,
+) -> np.ndarray:
     """float (2, 3) M: canvas (x, y) = M @ (x, y, 1) of a source whose ink box is ``src_box`` (x0, y0, x1, y1).
 
     The source is scaled so its height is ``fill`` (a range) of the canvas height, stretched in x by
@@ -74,8 +82,9 @@ def warp_mask(mask: np.ndarray, matrix: np.ndarray, canvas_hw) -> np.ndarray:
     full = np.vstack([matrix, [0, 0, 1]])
     inverse = np.linalg.inv(full)[:2].ravel()
     image = Image.fromarray(np.asarray(mask, dtype=np.float32) / (255.0 if mask.dtype == np.uint8 else 1.0))
-    out = image.transform((canvas_hw[1], canvas_hw[0]), Image.Transform.AFFINE, tuple(inverse),
-                          resample=Image.Resampling.BICUBIC)
+    out = image.transform(
+        (canvas_hw[1], canvas_hw[0]), Image.Transform.AFFINE, tuple(inverse), resample=Image.Resampling.BICUBIC
+    )
     return np.clip(np.asarray(out), 0.0, 1.0)
 
 
@@ -86,7 +95,7 @@ def thicken(ink: np.ndarray, change: float) -> np.ndarray:
         return ink
     sigma = max(abs(change), 1.0)
     blurred = ndimage.gaussian_filter(ink.astype(np.float32), sigma)
-    level = 0.5 - 0.4 * np.tanh(change / sigma)      # about Phi(-change / sigma), kept inside (0.1, 0.9)
+    level = 0.5 - 0.4 * np.tanh(change / sigma)  # about Phi(-change / sigma), kept inside (0.1, 0.9)
     return np.clip((blurred - level) / 0.2 + 0.5, 0.0, 1.0)
 
 
@@ -119,8 +128,15 @@ def reduce(ink: np.ndarray, out_hw) -> np.ndarray:
     return np.clip(np.asarray(image), 0.0, 1.0)
 
 
-def finish(ink: np.ndarray, rng: np.random.Generator, out_hw, blur: float = 0.7, noise: float = 0.025,
-           polarity: str | None = None, contrast=(0.4, 1.0)) -> np.ndarray:
+def finish(
+    ink: np.ndarray,
+    rng: np.random.Generator,
+    out_hw,
+    blur: float = 0.7,
+    noise: float = 0.025,
+    polarity: str | None = None,
+    contrast=(0.4, 1.0),
+) -> np.ndarray:
     """uint8 (h, w) picture from canvas ink (H, W): blur up to ``blur`` picture px, paper tone, ink contrast
     drawn in ``contrast`` (at most the paper's tone), shading, uneven ink, paper grain (half of the
     pictures), noise up to ``noise``, light-on-dark with probability LIGHT_ON_DARK (or as ``polarity``
@@ -133,7 +149,7 @@ def finish(ink: np.ndarray, rng: np.random.Generator, out_hw, blur: float = 0.7,
     contrast = rng.uniform(contrast[0], min(contrast[1], paper))
     shading = rng.uniform(0, 0.06) * smooth_field(rng, out_hw, cells=2)
     picture = paper + shading - contrast * ink * opacity
-    if rng.random() < 0.5:   # paper grain: noise blurred over about a pixel
+    if rng.random() < 0.5:  # paper grain: noise blurred over about a pixel
         picture = picture + ndimage.gaussian_filter(rng.normal(0, rng.uniform(0, 0.03), size=out_hw), 1.0)
     picture = picture + rng.normal(0, rng.uniform(0, noise), size=out_hw)
     dark = rng.random() < LIGHT_ON_DARK if polarity is None else polarity == "light-on-dark"

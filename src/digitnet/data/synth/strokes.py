@@ -53,11 +53,10 @@ def curve(points: np.ndarray, spacing: float) -> np.ndarray:
     steps = np.maximum(2, np.ceil(np.linalg.norm(p2 - p1, axis=1) / spacing).astype(np.int64) + 1)
     segment = np.repeat(np.arange(len(steps)), steps)
     index = np.arange(len(segment)) - np.repeat(np.cumsum(steps) - steps, steps)
-    keep = (index > 0) | (segment == 0)          # a segment's first sample is the last one's end
+    keep = (index > 0) | (segment == 0)  # a segment's first sample is the last one's end
     segment, t = segment[keep], (index / (steps[segment] - 1))[keep][:, None]
     p0, p1, p2, p3 = p0[segment], p1[segment], p2[segment], p3[segment]
-    return 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
-                  + (3 * p1 - p0 - 3 * p2 + p3) * t ** 3)
+    return 0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2 + (3 * p1 - p0 - 3 * p2 + p3) * t**3)
 
 
 def pressure(m: int, rng: np.random.Generator, variation: float) -> np.ndarray:
@@ -90,8 +89,7 @@ def tight_turns(path: np.ndarray, radius: np.ndarray) -> np.ndarray:
     return 1 + np.flatnonzero(length < 1.5 * radius[1:-1] * turn)
 
 
-def draw(canvas, strokes, width: float, rng: np.random.Generator, variation: float = 0.25,
-         ink: int = 255) -> None:
+def draw(canvas, strokes, width: float, rng: np.random.Generator, variation: float = 0.25, ink: int = 255) -> None:
     """Draw each stroke (canvas px) with a pen of diameter ``width`` varying with pressure: the stroke's
     outline polygon, round caps (discs) at its ends, and discs where it turns tighter than the pen."""
     pen = ImageDraw.Draw(canvas)

@@ -24,7 +24,33 @@ from digitnet.nn.layers import ELU, GELU, Identity, Layer, LeakyReLU, Reshape, S
 from digitnet.nn.optim import Optimizer
 
 TIER = "fast"
-__all__ = ["Layer", "Dense", "Flatten", "Reshape", "Dropout", "Dropout2D", "Conv2D", "MaxPool2D", "AvgPool2D",
-           "GlobalAvgPool2D", "BatchNorm1D", "BatchNorm2D", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU",
-           "ELU", "GELU", "Softmax", "Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam",
-           "AdamW"]
+__all__ = [
+    "Layer",
+    "Dense",
+    "Flatten",
+    "Reshape",
+    "Dropout",
+    "Dropout2D",
+    "Conv2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "GlobalAvgPool2D",
+    "BatchNorm1D",
+    "BatchNorm2D",
+    "Identity",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "Softmax",
+    "Optimizer",
+    "SGD",
+    "Momentum",
+    "Nesterov",
+    "Adagrad",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+]

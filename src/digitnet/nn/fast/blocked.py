@@ -32,14 +32,14 @@ def adam_update(param, g, m, v, work, lr, beta1, beta2, eps, t):
     ``work`` holds at least min(param.size, BLOCK) elements.
     """
     xp = backend.xp()
-    step_size = lr / (1.0 - beta1 ** t)
-    sq_scale = math.sqrt(1.0 - beta2 ** t)
+    step_size = lr / (1.0 - beta1**t)
+    sq_scale = math.sqrt(1.0 - beta2**t)
     flat = [a.reshape(-1) for a in (param, g, m, v)]
     size = param.size
     for i in range(0, size, BLOCK):
         j = min(size, i + BLOCK)
         p_b, g_b, m_b, v_b = (a[i:j] for a in flat)
-        w_b = work[:j - i]
+        w_b = work[: j - i]
         xp.subtract(g_b, m_b, out=w_b)  # m <- m + (1 - b1) (g - m)  ==  b1 m + (1 - b1) g
         w_b *= 1.0 - beta1
         m_b += w_b
@@ -64,5 +64,6 @@ def stacked_weight_grad(dy_cols, cols, parts: int):
     """(O, K) = dY (O, M) @ cols.T (M, K) as ``parts`` products over equal slices of M, summed."""
     o, m = dy_cols.shape
     k = cols.shape[0]
-    return (dy_cols.reshape(o, parts, m // parts).transpose(1, 0, 2)
-            @ cols.reshape(k, parts, m // parts).transpose(1, 2, 0)).sum(axis=0)
+    return (
+        dy_cols.reshape(o, parts, m // parts).transpose(1, 0, 2) @ cols.reshape(k, parts, m // parts).transpose(1, 2, 0)
+    ).sum(axis=0)

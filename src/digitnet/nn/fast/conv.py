@@ -92,7 +92,7 @@ class Conv2D(reference.Conv2D):
         per_sample = self.in_channels * self.kernel_size[0] * self.kernel_size[1] * x.shape[2] * x.shape[3]
         chunk = max(1, INFERENCE_COLS_BYTES // (per_sample * x.itemsize))
         if not training and n > chunk:
-            parts = [self.forward(x[i:i + chunk]).transpose(1, 2, 3, 0) for i in range(0, n, chunk)]
+            parts = [self.forward(x[i : i + chunk]).transpose(1, 2, 3, 0) for i in range(0, n, chunk)]
             y = batch_last_as_nchw(xp.concatenate(parts, axis=3))
             self._x, self._cols = x, None  # a backward after a split forward recomputes the patches
             return y
@@ -155,9 +155,10 @@ class Conv2D(reference.Conv2D):
         (pt, pb), (pl, pr) = self.pads
         full = (kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr)
         if self.input_grad_by_flipped_kernel((h, w)):
-            dy_pad = self._work.get("dy_pad", (o, ho + full[0] + full[1], wo + full[2] + full[3], n), dy.dtype,
-                                    zeros=True)
-            dy_pad[:, full[0]:full[0] + ho, full[2]:full[2] + wo, :] = dy_cols.reshape(o, ho, wo, n)
+            dy_pad = self._work.get(
+                "dy_pad", (o, ho + full[0] + full[1], wo + full[2] + full[3], n), dy.dtype, zeros=True
+            )
+            dy_pad[:, full[0] : full[0] + ho, full[2] : full[2] + wo, :] = dy_cols.reshape(o, ho, wo, n)
             dy_patches = self._work.get("dy_patches", (o, kh, kw, h, w, n), dy.dtype)
             xp.copyto(dy_patches, im2col.windows(dy_pad, kh, kw, 1, 1, h, w))
             flipped = self._weight2d().reshape(o, c, kh, kw)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
@@ -168,5 +169,5 @@ class Conv2D(reference.Conv2D):
             dx_t = self._work.get("dx_t", (c, hp, wp, n), dy.dtype)
             dx_t.fill(0)
             im2col.col2im_add(dcols, dx_t, *self.stride)
-            dx_t = dx_t[:, pt:pt + h, pl:pl + w, :].copy()  # out of the reused buffer
+            dx_t = dx_t[:, pt : pt + h, pl : pl + w, :].copy()  # out of the reused buffer
         return batch_last_as_nchw(dx_t)

@@ -32,7 +32,7 @@ def as_strided(array, shape, strides):
 def to_batch_last(x, out, top: int = 0, left: int = 0):
     """out[c, top + h, left + w, n] = x[n, c, h, w]; ``out`` (C, Hp, Wp, N) keeps its borders."""
     _, _, h, w = x.shape
-    backend.xp().copyto(out[:, top:top + h, left:left + w, :], x.transpose(1, 2, 3, 0))
+    backend.xp().copyto(out[:, top : top + h, left : left + w, :], x.transpose(1, 2, 3, 0))
     return out
 
 
@@ -48,7 +48,7 @@ def col2im_add(dcols, dxt, sh: int, sw: int) -> None:
     _, kh, kw, ho, wo, _ = dcols.shape
     for u in range(kh):
         for v in range(kw):
-            dxt[:, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw, :] += dcols[:, u, v]
+            dxt[:, u : u + sh * (ho - 1) + 1 : sh, v : v + sw * (wo - 1) + 1 : sw, :] += dcols[:, u, v]
 
 
 class Workspace:

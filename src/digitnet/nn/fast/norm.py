@@ -126,7 +126,7 @@ class _FastStatistics:
         groups = blocked.channel_groups(c, m, dy_rows.itemsize)
         correction = xp.empty((max(j - i for i, j in groups), m), dtype=dy_rows.dtype)
         for i, j in groups:
-            dy_g, xc_g, corr = dy_rows[i:j], self._xc_rows[i:j], correction[:j - i]
+            dy_g, xc_g, corr = dy_rows[i:j], self._xc_rows[i:j], correction[: j - i]
             xp.matmul(dy_g, ones, out=d_beta[i:j])
             dy_xc[i:j] = (dy_g[:, None, :] @ xc_g[:, :, None]).reshape(-1)
             s, inv = scale[i:j], self._inv_std[i:j]

@@ -27,7 +27,11 @@ class _Taps:
     def _taps(self, a, ho, wo):
         """The k*k strided views a[:, :, u + r*s, v + q*s] (each (N, C, Ho, Wo)), row-major in (u, v)."""
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        return [a[:, :, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw] for u in range(kh) for v in range(kw)]
+        return [
+            a[:, :, u : u + sh * (ho - 1) + 1 : sh, v : v + sw * (wo - 1) + 1 : sw]
+            for u in range(kh)
+            for v in range(kw)
+        ]
 
     def _grad_buffer(self, x, ho, wo, dtype):
         """dx laid out in memory like x, zeroed unless the windows tile x exactly (then each element is written once)."""
@@ -38,7 +42,6 @@ class _Taps:
     @property
     def _overlapping(self):
         return self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
-
 
 
 class MaxPool2D(_Taps, reference.MaxPool2D):

@@ -13,6 +13,25 @@ from digitnet.nn.layers.norm import BatchNorm1D, BatchNorm2D
 from digitnet.nn.layers.pool import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from digitnet.nn.layers.reshape import Flatten, Reshape
 
-__all__ = ["Layer", "Dense", "Flatten", "Reshape", "Dropout", "Dropout2D", "Conv2D", "MaxPool2D", "AvgPool2D",
-           "GlobalAvgPool2D", "BatchNorm1D", "BatchNorm2D",
-           "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softmax"]
+__all__ = [
+    "Layer",
+    "Dense",
+    "Flatten",
+    "Reshape",
+    "Dropout",
+    "Dropout2D",
+    "Conv2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "GlobalAvgPool2D",
+    "BatchNorm1D",
+    "BatchNorm2D",
+    "Identity",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "Softmax",
+]

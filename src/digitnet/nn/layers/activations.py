@@ -160,8 +160,17 @@ def softmax(x, axis=-1):
 
 
 ACTIVATIONS = {
-    "linear": Identity, "identity": Identity, "none": Identity, "sigmoid": Sigmoid, "tanh": Tanh,
-    "relu": ReLU, "leaky_relu": LeakyReLU, "leakyrelu": LeakyReLU, "elu": ELU, "gelu": GELU, "softmax": Softmax,
+    "linear": Identity,
+    "identity": Identity,
+    "none": Identity,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "leakyrelu": LeakyReLU,
+    "elu": ELU,
+    "gelu": GELU,
+    "softmax": Softmax,
 }
 
 

@@ -154,8 +154,11 @@ class Layer:
 
     def describe(self) -> str:
         """A short repr: only the settings that differ from the constructor's defaults."""
-        defaults = {k: p.default for k, p in inspect.signature(type(self).__init__).parameters.items()
-                    if p.default is not inspect.Parameter.empty}
+        defaults = {
+            k: p.default
+            for k, p in inspect.signature(type(self).__init__).parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
         shown = []
         for k, v in self.get_config().items():
             if k == "in_features":  # derived from the input shape

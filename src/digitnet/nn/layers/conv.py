@@ -29,9 +29,24 @@ from digitnet.nn import checks, init
 from digitnet.nn.layers.base import Layer
 
 # LeCun et al. 1998, table I: the S2 maps (of 6) each C3 map (of 16) reads.
-_C3_INPUTS = ((0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
-              (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
-              (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5), (0, 1, 2, 3, 4, 5))
+_C3_INPUTS = (
+    (0, 1, 2),
+    (1, 2, 3),
+    (2, 3, 4),
+    (3, 4, 5),
+    (4, 5, 0),
+    (5, 0, 1),
+    (0, 1, 2, 3),
+    (1, 2, 3, 4),
+    (2, 3, 4, 5),
+    (3, 4, 5, 0),
+    (4, 5, 0, 1),
+    (5, 0, 1, 2),
+    (0, 1, 3, 4),
+    (1, 2, 4, 5),
+    (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+)
 LENET5_C3_TABLE = [[i in inputs for i in range(6)] for inputs in _C3_INPUTS]  # (16, 6), 60 connections
 
 
@@ -49,15 +64,24 @@ def col2im(dcols, xpad_shape, kh, kw, sh, sw, ho, wo):
     dxpad = np.zeros(xpad_shape, dtype=dcols.dtype)
     for u in range(kh):  # kh*kw slice-adds, one per kernel offset
         for v in range(kw):
-            dxpad[:, :, u:u + sh * (ho - 1) + 1:sh, v:v + sw * (wo - 1) + 1:sw] += patches[..., u, v]
+            dxpad[:, :, u : u + sh * (ho - 1) + 1 : sh, v : v + sw * (wo - 1) + 1 : sw] += patches[..., u, v]
     return dxpad
 
 
 class Conv2D(Layer):
     """``Conv2D(in_channels, out_channels, kernel_size, stride=1, padding=0 | "same" | "valid")``."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 bias: bool = True, weight_init: str = "he_normal", connections=None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        bias: bool = True,
+        weight_init: str = "he_normal",
+        connections=None,
+    ):
         super().__init__()
         self.in_channels = checks.positive_int(in_channels, "in_channels")
         self.out_channels = checks.positive_int(out_channels, "out_channels")
@@ -84,8 +108,10 @@ class Conv2D(Layer):
         if connections is not None:
             table = np.asarray(connections)
             if table.shape != (self.out_channels, self.in_channels) or table.dtype.kind not in "bi":
-                raise ValueError(f"connections must be a ({self.out_channels}, {self.in_channels}) table of booleans, "
-                                 f"got shape {table.shape}")
+                raise ValueError(
+                    f"connections must be a ({self.out_channels}, {self.in_channels}) table of booleans, "
+                    f"got shape {table.shape}"
+                )
             self.connections = table.astype(bool).tolist()
 
     # --- construction ---------------------------------------------------
@@ -106,8 +132,10 @@ class Conv2D(Layer):
             self.params["weight"] = init.initialise(self.weight_init, shape, rng)
         else:  # each output map's fan-in counts only the input maps it is connected to
             mask = np.asarray(self.connections, dtype=float)
-            rows = [init.initialise(self.weight_init, (1,) + shape[1:], rng, fan_in=max(int(m.sum()), 1) * kh * kw)
-                    for m in mask]
+            rows = [
+                init.initialise(self.weight_init, (1,) + shape[1:], rng, fan_in=max(int(m.sum()), 1) * kh * kw)
+                for m in mask
+            ]
             self.params["weight"] = np.concatenate(rows) * mask[:, :, None, None]
         if self.use_bias:
             self.params["bias"] = np.zeros(self.out_channels)
@@ -156,13 +184,20 @@ class Conv2D(Layer):
         dcols = dy_rows @ self.masked_weight().reshape(self.out_channels, -1)
         dxpad = col2im(dcols, self._xpad_shape, *self.kernel_size, *self.stride, ho, wo)
         (pt, _), (pl, _) = self.pads
-        return dxpad[:, :, pt:pt + h, pl:pl + w]
+        return dxpad[:, :, pt : pt + h, pl : pl + w]
 
     # --- description ----------------------------------------------------
     def get_config(self):
-        return {"in_channels": self.in_channels, "out_channels": self.out_channels,
-                "kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": self.padding,
-                "bias": self.use_bias, "weight_init": self.weight_init, "connections": self.connections}
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": self.padding,
+            "bias": self.use_bias,
+            "weight_init": self.weight_init,
+            "connections": self.connections,
+        }
 
     def n_params(self):
         """Trainable weights: masked-out connections are not counted."""

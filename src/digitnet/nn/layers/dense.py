@@ -18,8 +18,9 @@ from digitnet.nn.layers.base import Layer
 class Dense(Layer):
     """``Dense(units)``: out = x @ weight + bias, weight (in, out); ``in`` is taken from the input."""
 
-    def __init__(self, units: int, weight_init: str = "xavier_uniform", bias: bool = True,
-                 in_features: int | None = None):
+    def __init__(
+        self, units: int, weight_init: str = "xavier_uniform", bias: bool = True, in_features: int | None = None
+    ):
         super().__init__()
         if not isinstance(units, int) or isinstance(units, bool) or units < 1:
             raise ValueError(f"Dense units must be a positive int, got {units!r}")
@@ -69,5 +70,9 @@ class Dense(Layer):
         return dy @ self.params["weight"].T if self.needs_input_grad else None
 
     def get_config(self):
-        return {"units": self.units, "weight_init": self.weight_init, "bias": self.use_bias,
-                "in_features": self.in_features}
+        return {
+            "units": self.units,
+            "weight_init": self.weight_init,
+            "bias": self.use_bias,
+            "in_features": self.in_features,
+        }

@@ -45,8 +45,10 @@ class _BatchNorm(Layer):
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != self.ndim - 1 or input_shape[0] != self.num_features:
-            raise ValueError(f"{type(self).__name__}({self.num_features}) expects inputs {self._expected} with "
-                             f"C = {self.num_features}, got per-sample shape {input_shape}")
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}) expects inputs {self._expected} with "
+                f"C = {self.num_features}, got per-sample shape {input_shape}"
+            )
         return input_shape
 
     @property
@@ -63,8 +65,10 @@ class _BatchNorm(Layer):
 
     def check_input(self, x):
         if x.ndim != self.ndim or x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__} expected input {self._expected} with C = {self.num_features}, "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"{type(self).__name__} expected input {self._expected} with C = {self.num_features}, "
+                f"got {tuple(x.shape)}"
+            )
 
     def per_channel(self, v):
         """A (C,) vector shaped to broadcast against the input: (C,) or (C, 1, 1)."""

@@ -62,7 +62,7 @@ class _Pool2D(Layer):
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         for u in range(kh):
             for v in range(kw):
-                dx[:, :, u:u + sh * (self._ho - 1) + 1:sh, v:v + sw * (self._wo - 1) + 1:sw] += per_offset(u, v)
+                dx[:, :, u : u + sh * (self._ho - 1) + 1 : sh, v : v + sw * (self._wo - 1) + 1 : sw] += per_offset(u, v)
         return dx
 
     def get_config(self):

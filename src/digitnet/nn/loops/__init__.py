@@ -12,20 +12,75 @@ constructor, parameters and config) and override forward/backward (optimisers:
 the update) only; every other layer and optimiser of this tier is the reference one.
 """
 
-from digitnet.nn.layers import (ELU, GELU, Dropout, Dropout2D, Flatten, GlobalAvgPool2D, Identity, Layer, LeakyReLU,
-                                ReLU, Reshape, Sigmoid, Softmax, Tanh)
+from digitnet.nn.layers import (
+    ELU,
+    GELU,
+    Dropout,
+    Dropout2D,
+    Flatten,
+    GlobalAvgPool2D,
+    Identity,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    Reshape,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from digitnet.nn.loops.conv import Conv2D, conv2d_backward_naive, conv2d_forward_naive
 from digitnet.nn.loops.dense import Dense
-from digitnet.nn.loops.mlp import (LoopMLP, activation_functions, backward_loops, batch_gradients, forward_loops,
-                                   loss_and_output_gradient, sigmoid)
+from digitnet.nn.loops.mlp import (
+    LoopMLP,
+    activation_functions,
+    backward_loops,
+    batch_gradients,
+    forward_loops,
+    loss_and_output_gradient,
+    sigmoid,
+)
 from digitnet.nn.loops.norm import BatchNorm1D, BatchNorm2D
 from digitnet.nn.loops.pool import AvgPool2D, MaxPool2D
 from digitnet.nn.loops.optim import SGD, Adam, AdamW
 from digitnet.nn.optim import Adagrad, Momentum, Nesterov, Optimizer, RMSprop
 
 TIER = "loops"
-__all__ = ["Layer", "Dense", "Flatten", "Reshape", "Dropout", "Dropout2D", "Conv2D", "MaxPool2D", "AvgPool2D",
-           "GlobalAvgPool2D", "BatchNorm1D", "BatchNorm2D", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU",
-           "ELU", "GELU", "Softmax", "Optimizer", "SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam",
-           "AdamW", "LoopMLP", "forward_loops", "backward_loops", "batch_gradients", "loss_and_output_gradient",
-           "activation_functions", "sigmoid", "conv2d_forward_naive", "conv2d_backward_naive"]
+__all__ = [
+    "Layer",
+    "Dense",
+    "Flatten",
+    "Reshape",
+    "Dropout",
+    "Dropout2D",
+    "Conv2D",
+    "MaxPool2D",
+    "AvgPool2D",
+    "GlobalAvgPool2D",
+    "BatchNorm1D",
+    "BatchNorm2D",
+    "Identity",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "GELU",
+    "Softmax",
+    "Optimizer",
+    "SGD",
+    "Momentum",
+    "Nesterov",
+    "Adagrad",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "LoopMLP",
+    "forward_loops",
+    "backward_loops",
+    "batch_gradients",
+    "loss_and_output_gradient",
+    "activation_functions",
+    "sigmoid",
+    "conv2d_forward_naive",
+    "conv2d_backward_naive",
+]

@@ -90,7 +90,7 @@ def conv2d_backward_naive(x, weight, dy, stride=1, padding=0):
                                 dweight[o, i, u, v] += g * xpad[n, i, rr, cc]
                                 dxpad[n, i, rr, cc] += g * weight[o, i, u, v]
     h, w = x.shape[2:]
-    dx = dxpad[:, :, pt:pt + h, pl:pl + w]
+    dx = dxpad[:, :, pt : pt + h, pl : pl + w]
     return dx, dweight, dbias
 
 

@@ -1,8 +1,8 @@
 """Dense layer written element by element (the loops tier).
 
-    forward    y[n][j] = b[j] + sum_i x[n][i] W[i][j]
-    backward   dW[i][j] = sum_n x[n][i] dy[n][j]     db[j] = sum_n dy[n][j]
-               dx[n][i] = sum_j W[i][j] dy[n][j]
+forward    y[n][j] = b[j] + sum_i x[n][i] W[i][j]
+backward   dW[i][j] = sum_n x[n][i] dy[n][j]     db[j] = sum_n dy[n][j]
+           dx[n][i] = sum_j W[i][j] dy[n][j]
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ import numpy as np
 
 from digitnet.nn import init as initialisers
 
-LEAKY_SLOPE = 0.01   # as digitnet.nn.LeakyReLU()
-ELU_ALPHA = 1.0      # as digitnet.nn.ELU()
+LEAKY_SLOPE = 0.01  # as digitnet.nn.LeakyReLU()
+ELU_ALPHA = 1.0  # as digitnet.nn.ELU()
 GELU_C = math.sqrt(2.0 / math.pi)
 
 
@@ -47,11 +47,11 @@ def sigmoid(z):
 
 
 def _gelu(z):
-    return 0.5 * z * (1.0 + math.tanh(GELU_C * (z + 0.044715 * z ** 3)))
+    return 0.5 * z * (1.0 + math.tanh(GELU_C * (z + 0.044715 * z**3)))
 
 
 def _gelu_derivative(z, a):
-    t = math.tanh(GELU_C * (z + 0.044715 * z ** 3))
+    t = math.tanh(GELU_C * (z + 0.044715 * z**3))
     return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * GELU_C * (1.0 + 3 * 0.044715 * z * z)
 
 
@@ -94,9 +94,9 @@ def forward_loops(weights, biases, x, activation="sigmoid", output_activation=No
     zs, acts = [], [a]
     for W, b, (f, _) in zip(weights, biases, fs):
         z = []
-        for j in range(len(b)):                 # every unit of this layer
+        for j in range(len(b)):  # every unit of this layer
             total = float(b[j])
-            for i in range(len(a)):             # every incoming weight
+            for i in range(len(a)):  # every incoming weight
                 total += a[i] * W[i][j]
             z.append(total)
         a = [f(z_j) for z_j in z]
@@ -137,7 +137,7 @@ def backward_loops(weights, zs, acts, output_gradient, activation="sigmoid", out
         dweights[l] = [[a_in[i] * delta[j] for j in range(len(delta))] for i in range(len(a_in))]
         dbiases[l] = list(delta)
         d_in = []
-        for i in range(len(a_in)):              # dL/da^(l-1)_i = sum_j W[i][j] delta_j
+        for i in range(len(a_in)):  # dL/da^(l-1)_i = sum_j W[i][j] delta_j
             total = 0.0
             for j in range(len(delta)):
                 total += W[i][j] * delta[j]
@@ -178,8 +178,15 @@ def batch_gradients(weights, biases, xs, labels, activation="sigmoid", output_ac
     return total_loss * scale, dweights, dbiases, outputs
 
 
-_FRAMEWORK_NAMES = {"Identity": "linear", "Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu",
-                    "LeakyReLU": "leaky_relu", "ELU": "elu", "GELU": "gelu"}
+_FRAMEWORK_NAMES = {
+    "Identity": "linear",
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "ReLU": "relu",
+    "LeakyReLU": "leaky_relu",
+    "ELU": "elu",
+    "GELU": "gelu",
+}
 
 
 class LoopMLP:
@@ -192,8 +199,16 @@ class LoopMLP:
     arrays indexed element by element (much slower: each W[i][j] builds a view).
     """
 
-    def __init__(self, sizes, activation="sigmoid", output_activation=None, loss="mse", weight_init="normal",
-                 seed=0, storage="list"):
+    def __init__(
+        self,
+        sizes,
+        activation="sigmoid",
+        output_activation=None,
+        loss="mse",
+        weight_init="normal",
+        seed=0,
+        storage="list",
+    ):
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must list at least 2 positive layer widths, got {sizes}")
@@ -219,8 +234,10 @@ class LoopMLP:
 
     def get_weights(self):
         """([W^l as (in, out) arrays], [b^l as (out,) arrays]) — copies."""
-        return ([np.array(W, dtype=np.float64) for W in self.weights],
-                [np.array(b, dtype=np.float64) for b in self.biases])
+        return (
+            [np.array(W, dtype=np.float64) for W in self.weights],
+            [np.array(b, dtype=np.float64) for b in self.biases],
+        )
 
     @classmethod
     def from_sequential(cls, model, loss="mse", storage="list"):
@@ -235,8 +252,9 @@ class LoopMLP:
             elif kind in _FRAMEWORK_NAMES and weights and acts[-1] == "linear":
                 slope, alpha = getattr(layer, "slope", LEAKY_SLOPE), getattr(layer, "alpha", ELU_ALPHA)
                 if slope != LEAKY_SLOPE or alpha != ELU_ALPHA:
-                    raise ValueError(f"layer {i} ({layer!r}): the loop version has fixed slope {LEAKY_SLOPE} "
-                                     f"and alpha {ELU_ALPHA}")
+                    raise ValueError(
+                        f"layer {i} ({layer!r}): the loop version has fixed slope {LEAKY_SLOPE} and alpha {ELU_ALPHA}"
+                    )
                 acts[-1] = _FRAMEWORK_NAMES[kind]
             elif not (kind == "Flatten" and not weights):
                 raise ValueError(f"layer {i} ({kind}) has no loop version; expected [Flatten], Dense and activations")
@@ -253,8 +271,12 @@ class LoopMLP:
 
     def forward(self, x):
         """Network outputs (N, C) for inputs (N, ...), one sample at a time."""
-        return np.array([forward_loops(self.weights, self.biases, row, self.activation, self.output_activation)[1][-1]
-                         for row in self._rows(x)])
+        return np.array(
+            [
+                forward_loops(self.weights, self.biases, row, self.activation, self.output_activation)[1][-1]
+                for row in self._rows(x)
+            ]
+        )
 
     def predict(self, x):
         """Predicted class per sample (N,)."""
@@ -262,8 +284,15 @@ class LoopMLP:
 
     def gradients(self, x, labels):
         """(mean loss, dweights, dbiases) over the batch; gradients as nested lists shaped like the weights."""
-        loss, dws, dbs, _ = batch_gradients(self.weights, self.biases, self._rows(x), [int(v) for v in labels],
-                                            self.activation, self.output_activation, self.loss)
+        loss, dws, dbs, _ = batch_gradients(
+            self.weights,
+            self.biases,
+            self._rows(x),
+            [int(v) for v in labels],
+            self.activation,
+            self.output_activation,
+            self.loss,
+        )
         return loss, dws, dbs
 
     def train_step(self, x, labels, lr):

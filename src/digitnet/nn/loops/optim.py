@@ -34,8 +34,8 @@ class Adam(reference.Adam):
         for i in range(p.size):
             m[i] = b1 * m[i] + (1 - b1) * g[i]
             v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-            m_hat = m[i] / (1 - b1 ** self.t)
-            v_hat = v[i] / (1 - b2 ** self.t)
+            m_hat = m[i] / (1 - b1**self.t)
+            v_hat = v[i] / (1 - b2**self.t)
             p[i] -= self.lr * m_hat / (math.sqrt(v_hat) + self.eps)
 
 

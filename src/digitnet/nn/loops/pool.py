@@ -1,9 +1,9 @@
 """Max and average pooling written element by element (the loops tier).
 
-    max   y[n, c, r, q] = max over (u, v) of x[n, c, r*sh + u, q*sw + v]
-          backward: the whole dy[n, c, r, q] goes to the first (row-major) maximal input
-    avg   y[n, c, r, q] = sum over (u, v) of x[n, c, r*sh + u, q*sw + v] / (kh * kw)
-          backward: every input of the window gets dy[n, c, r, q] / (kh * kw)
+max   y[n, c, r, q] = max over (u, v) of x[n, c, r*sh + u, q*sw + v]
+      backward: the whole dy[n, c, r, q] goes to the first (row-major) maximal input
+avg   y[n, c, r, q] = sum over (u, v) of x[n, c, r*sh + u, q*sw + v] / (kh * kw)
+      backward: every input of the window gets dy[n, c, r, q] / (kh * kw)
 """
 
 from __future__ import annotations
