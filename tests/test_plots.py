@@ -154,6 +154,6 @@ def test_progress_is_silent_off_a_terminal():
 
 
 def test_view_percentages_never_round_up_to_100():
-    from digitnet.commands.view import pct
+    from digitnet.metrics import percent as pct
 
     assert [pct(p) for p in (1.0, 0.99996, 0.9994, 0.622)] == ["100.0%", "99.9%", "99.9%", "62.2%"]

@@ -151,3 +151,14 @@ def selective_accuracy(y, proba, score=None, coverages=(1.0, 0.99, 0.98, 0.95, 0
             }
         )
     return out
+
+
+def percent(p: float, decimals: int = 1) -> str:
+    """A probability as a percentage with ``decimals`` decimals that never rounds up to 100% unless it is 1:
+    percent(0.9996) -> "99.9%", percent(1.0) -> "100.0%", percent(0.622) -> "62.2%"."""
+    if p >= 1:
+        return f"{100:.{decimals}f}%"
+    text = f"{p * 100:.{decimals}f}"
+    if float(text) >= 100:
+        text = f"{100 - 10**-decimals:.{decimals}f}"
+    return text + "%"

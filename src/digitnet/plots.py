@@ -27,6 +27,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from digitnet import metrics  # noqa: E402
 from digitnet.nn import backend  # noqa: E402
 
 
@@ -68,12 +69,8 @@ def _save(fig, path, dpi: int = 110, tight: bool = True, colours: int | None = N
 
 
 def percent(p: float) -> str:
-    """A probability as a percentage that never rounds up to 100% unless it is 1: 0.9996 -> "99.9%"."""
-    if p >= 1:
-        return "100%"
-    if p >= 0.995:
-        return f"{np.floor(p * 1000) / 10:.1f}%"
-    return f"{p:.0%}"
+    """A probability for a figure: whole percent, one decimal from 99.5% (never rounded up to 100% unless it is 1)."""
+    return metrics.percent(p, 1 if 0.995 <= p < 1 else 0)
 
 
 def run_label(run) -> str:

@@ -9,6 +9,7 @@ import os
 import numpy as np
 
 from digitnet.commands._common import add_data_options, formatter, load_split
+from digitnet.metrics import percent
 
 EXAMPLES = """examples:
   digitnet evaluate runs/lenet5-20261121-101500          # a run folder (its model.npz)
@@ -165,7 +166,7 @@ def print_report(rep):
         print(f"{t:>6}" + "".join(f"{v:>6}" for v in row))
     print("\nmost confident mistakes")
     for m in rep["confident_mistakes"]:
-        print(f"  image {m['index']:>5}: true {m['true']}, predicted {m['predicted']} ({m['confidence']:.1%})")
+        print(f"  image {m['index']:>5}: true {m['true']}, predicted {m['predicted']} ({percent(m['confidence'])})")
     if "calibration" in rep:
         print_calibration(rep)
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from digitnet.commands import _options as opt
 from digitnet.commands._common import add_data_options, formatter, load_model, load_split, model_inputs
+from digitnet.metrics import percent
 from digitnet.runs import model_name
 
 SHADES = " .:-=+*#%@"
@@ -50,15 +51,10 @@ def render(image) -> str:
     return "\n".join("".join(SHADES[v] * 2 for v in row) for row in levels)
 
 
-def pct(p: float) -> str:
-    """A probability with one decimal that never rounds up to 100.0% unless it is 1: 0.9996 -> "99.9%"."""
-    return "100.0%" if p >= 1 else f"{min(p, 0.999):.1%}" if p >= 0.9995 else f"{p:.1%}"
-
-
 def bars(proba, width: int = 30) -> str:
     top = int(np.argmax(proba))
     return "\n".join(
-        f"{d}  {'█' * int(round(p * width)):<{width}} {pct(p):>6}{'  <- guess' if d == top else ''}"
+        f"{d}  {'█' * int(round(p * width)):<{width}} {percent(p):>6}{'  <- guess' if d == top else ''}"
         for d, p in enumerate(proba)
     )
 
@@ -86,7 +82,7 @@ def run(args) -> int:
     guess = int(proba.argmax())
     verdict = "right" if guess == labels[index] else "WRONG"
     print(render(images[index]))
-    print(f"test image {index}: true label {labels[index]}, guess {guess} ({pct(proba[guess])}) — {verdict}")
+    print(f"test image {index}: true label {labels[index]}, guess {guess} ({percent(proba[guess])}) — {verdict}")
     print(bars(proba))
     if args.png:
         save_png(images[index], labels[index], proba, args.png, index, model_name(args.model))
