@@ -131,3 +131,28 @@ def test_file_holds_no_pickled_objects(tmp_path):
     assert "__header__.npy" in names
     with np.load(path, allow_pickle=False) as f:  # would raise if any array needed pickle
         assert all(f[k].dtype != object for k in f.files)
+
+
+def test_files_from_before_the_weight_init_rename_still_load(tmp_path):
+    """Files written before ``init=`` became ``weight_init=`` (the first wave's runs) load unchanged."""
+    model = make()
+    path = modelfile.save(model, tmp_path / "m.npz")
+
+    def old_names(header):
+        for layer in header["architecture"]["layers"]:
+            if "weight_init" in layer["config"]:
+                layer["config"]["init"] = layer["config"].pop("weight_init")
+
+    _rewrite_header(path, tmp_path / "old.npz", old_names)
+    assert '"init"' in json.dumps(modelfile.read_header(tmp_path / "old.npz")["architecture"])
+    old = Sequential.load(tmp_path / "old.npz")
+    x, _ = data(8)
+    np.testing.assert_array_equal(old.predict_proba(x), model.predict_proba(x))
+
+    def bad_initialiser(header):
+        old_names(header)
+        header["architecture"]["layers"][1]["config"]["init"] = "x"
+
+    _rewrite_header(path, tmp_path / "bad.npz", bad_initialiser)
+    with pytest.raises(modelfile.ModelFileError, match="initialiser"):
+        Sequential.load(tmp_path / "bad.npz")

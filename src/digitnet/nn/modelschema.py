@@ -59,6 +59,7 @@ TOP_LEVEL = (
     "calibration",
     "rejection",
 )
+LEGACY_ARGUMENTS = {"init": "weight_init"}  # old constructor-argument name -> the name it has now
 FREE_FORM = ("preprocessing", "training", "metrics", "calibration", "rejection")
 
 
@@ -172,7 +173,7 @@ def _check_argument(where: str, param: inspect.Parameter, value):
     kinds = [t.strip() for t in annotation.split("|") if t.strip() in _TYPE_CHECKS]
     if kinds and not any(_TYPE_CHECKS[k][0](value) for k in kinds):
         _fail(where, value, " or ".join(_TYPE_CHECKS[k][1] for k in kinds))
-    if param.name == "init" and value not in INITIALISERS:
+    if param.name in ("init", "weight_init") and value is not None and value not in INITIALISERS:
         _fail(where, value, f"an initialiser: one of {', '.join(INITIALISERS)}")
 
 
@@ -182,6 +183,9 @@ def _arguments(where: str, cls, config) -> dict:
     if not isinstance(config, dict):
         _fail(where, config, "a JSON object of constructor arguments")
     accepted = constructor_arguments(cls)
+    for old, new in LEGACY_ARGUMENTS.items():  # files written before an argument was renamed
+        if old in config and new in accepted and new not in config:
+            config = {(new if k == old else k): v for k, v in config.items()}
     for key, value in config.items():
         if key not in accepted:
             _fail(f"{where}.{key}", value, f"an argument of {cls.__name__} ({', '.join(accepted) or 'it takes none'})")
