@@ -24,9 +24,7 @@ target of 1.0 cannot be met by trimming the rest; only a faster BLAS or fewer mu
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import time
 
@@ -109,26 +107,13 @@ def time_products(products, rounds) -> float:
 
 def step_ms(side, name) -> float:
     """ms per training step of one side, from digitnet.bench_throughput's worker in its own process."""
-    from digitnet.bench_throughput import child_environment
+    from digitnet.bench_throughput import run_side
 
-    argv = [
-        sys.executable,
-        "-m",
-        "digitnet.bench_throughput",
-        "--side",
-        side,
-        "--models",
-        name,
-        "--batches",
-        str(ARGS.batches),
-        "--threads",
-        str(ARGS.threads),
-        "--latency-calls",
-        "3",
-    ]
-    out = subprocess.run(argv, check=True, capture_output=True, text=True, env=child_environment(ARGS.threads)).stdout
+    worker = argparse.Namespace(
+        batches=ARGS.batches, batch_size=BATCH, threads=ARGS.threads, latency_calls=3, keep_blas_pinning=False
+    )
     key = "samples_per_cpu_s" if ARGS.clock == "cpu" else "samples_per_s"
-    return 1e3 * BATCH / json.loads(out.strip().splitlines()[-1])[key]
+    return 1e3 * BATCH / run_side(worker, side, name)[key]
 
 
 def main() -> int:

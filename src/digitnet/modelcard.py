@@ -20,10 +20,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 
 import numpy as np
+
+import atomicfile
 
 from digitnet import __version__, metrics
 from digitnet.data.inputs import model_inputs
@@ -326,13 +327,5 @@ def write_card(model, model_path, test=None) -> str:
     folder = os.path.dirname(os.path.abspath(model_path))
     path = os.path.join(folder, "MODEL_CARD.md")
     text = model_card(model, model_path, test)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".md", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    data = text.encode("utf-8")
+    return atomicfile.write(path, lambda f: f.write(data))

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 
 import numpy as np
+
+import atomicfile
 
 from digitnet import __version__
 from digitnet.data.inputs import preprocessing_spec
@@ -209,16 +209,5 @@ def to_onnx(model, path, check: bool = True) -> str:
     proto = build(model)
     if check:
         onnx_modules()[0].checker.check_model(proto, full_check=True)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".onnx", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(proto.SerializeToString())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
+    data = proto.SerializeToString()
+    return atomicfile.write(path, lambda f: f.write(data))
