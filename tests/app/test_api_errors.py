@@ -160,7 +160,7 @@ def test_a_failing_model_gives_500_json_and_the_server_keeps_serving(live, model
     def broken(image28):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(models[0], "answer", broken)
+    monkeypatch.setattr(models[0], "_forward", broken)  # every answer of the model goes through its forward pass
     status, _, data = call(live, "POST", "/api/predict", {"image": data_url(digit_image())})
     assert status == 500 and data["error"] == "internal server error: RuntimeError: boom"
     assert "RuntimeError: boom" in capsys.readouterr().err  # the traceback is logged

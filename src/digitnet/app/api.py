@@ -156,8 +156,7 @@ class DrawingApp:
         image28, blank = _preprocess(drawing)
         answers = []
         for model in self.models:
-            probabilities, saliency = model.answer(image28)
-            verdict = model.recognize(drawing)
+            probabilities, saliency, verdict = model.answer_drawing(image28, drawing)
             top = int(probabilities.argmax())
             confidence = float(probabilities[top])
             answers.append(

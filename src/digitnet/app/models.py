@@ -3,7 +3,7 @@
     find_model_files(["runs/mlp", "cnn.npz"])   -> [("mlp", "runs/mlp/model.npz"), ("cnn", "cnn.npz")]
     AppModel.load(name, path)                   -> an AppModel
     app_model.answer(image28)                   -> probabilities (10,), saliency (28, 28)
-    app_model.recognize(drawing)                -> digitnet.recognizer.Prediction (temperature, "not a digit")
+    app_model.answer_drawing(image28, drawing)  -> the same and a digitnet.recognizer.Prediction ("not a digit")
 
 Saliency is the gradient of the top class's logit with respect to the input pixels,
 
@@ -85,6 +85,21 @@ class AppModel:
 
     def answer(self, image28: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(probabilities (10,), saliency (28, 28)) for one image (28, 28) in [0, 1] (temperature-calibrated)."""
+        probabilities, saliency, _ = self._forward(image28)
+        return probabilities, saliency
+
+    def answer_drawing(self, image28: np.ndarray, drawing):
+        """(probabilities (10,), saliency (28, 28), Prediction) for a raw drawing and its MNIST-style image
+        ``image28`` (``to_mnist`` of it): one forward pass, judged by the Recognizer's rule (temperature, the
+        ink checks on the raw drawing, the not-a-digit threshold), as ``digitnet predict`` judges a file."""
+        from digitnet import rejection
+
+        probabilities, saliency, logits = self._forward(image28)
+        reasons = [rejection.ink_reason(drawing, self.recognizer.rejection)]
+        return probabilities, saliency, self.recognizer.answer(logits.astype(np.float64), reasons)[0]
+
+    def _forward(self, image28):
+        """(probabilities (10,), saliency (28, 28), logits (1, outputs)) for one image (28, 28) in [0, 1]."""
         x = self.inputs(image28[None])
         with self.lock:
             logits = self.model.forward(backend.to_device(x, self.model.dtype), training=False)
@@ -93,12 +108,7 @@ class AppModel:
             seed = backend.xp().zeros_like(logits)
             seed[0, top] = 1
             dx = self.model.backward(seed)
-        return probabilities, backend.to_numpy(dx).reshape(IMAGE_SIDE, IMAGE_SIDE)
-
-    def recognize(self, drawing):
-        """The Recognizer's answer for a raw drawing (PIL image or array): digit, probabilities, not-a-digit."""
-        with self.lock:
-            return self.recognizer.predict([drawing])[0]
+        return probabilities, backend.to_numpy(dx).reshape(IMAGE_SIDE, IMAGE_SIDE), backend.to_numpy(logits)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Digit probabilities (N, 10) for images (N, 28, 28), uint8 or floats in [0, 1] (temperature-calibrated)."""
