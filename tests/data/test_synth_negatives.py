@@ -52,6 +52,21 @@ def test_shape_and_scribble_splits_are_disjoint():
     assert set(shapes.SCRIBBLES["train"]) != set(shapes.SCRIBBLES["heldout"])
 
 
+def test_random_polygons_are_seeded_and_only_for_training():
+    a = shapes.random_polygon(np.random.default_rng(3))
+    assert a == shapes.random_polygon(np.random.default_rng(3)) and 5 <= len(a) <= 9
+    assert np.all((np.asarray(a) >= 0) & (np.asarray(a) <= 1))
+    assert "polygon" in shapes.shapes("train") and "polygon" not in shapes.shapes("heldout")
+    assert all(shapes.SHAPES[name][2] is not None for name in shapes.shapes("heldout"))
+
+
+def test_every_train_shape_draws_ink(monkeypatch):
+    for name in shapes.shapes("train"):
+        monkeypatch.setattr(shapes, "shapes", lambda split, name=name: (name,))
+        picture = not_digits.shape(np.random.default_rng(0), "train", 64)
+        assert np.ptp(picture.astype(int)) > 40, name
+
+
 def test_train_letters_never_use_heldout_fonts(monkeypatch):
     if not fonts.available("train"):
         pytest.skip("no train font families installed")

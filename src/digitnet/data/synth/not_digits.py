@@ -10,7 +10,8 @@ Kinds and their train / heldout split (held-out variants never appear in split="
     letter    A E F H K M N R V W X, fonts or pen strokes                font families / letter variants
     shape     polygons, stars, arrows, ... (no circle)                  shapes.SHAPES
     fashion   a Fashion-MNIST item (Debian dataset-fashion-mnist)       train file / t10k file
-    noise     a picture of pure noise                                   train iid gaussian, salt and pepper;
+    noise     a picture of pure noise                                   train iid gaussian, salt and pepper,
+                                                                        blurred gaussian, stripes;
                                                                         heldout blobs, blocks
 """
 
@@ -20,6 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scipy import ndimage
 
 from digitnet.data.synth import scan, seeds, shapes, strokes
 from digitnet.data.synth.handwritten import (
@@ -101,6 +103,7 @@ def shape(rng, split, size):
     out_hw, canvas_hw = _canvas(rng, size)
     names = shapes.shapes(split)
     _, style, geometry = shapes.SHAPES[names[int(rng.integers(len(names)))]]
+    geometry = shapes.random_polygon(rng) if geometry is None else geometry
     fill = fill_range(size)
     if style == "outline":
         ink = stroke_ink(rng, geometry, canvas_hw, fill, width=(0.05, 0.12), jitter=(0.005, 0.02), aspect=(0.8, 1.25))
@@ -145,8 +148,8 @@ def fashion(rng, split, size):
 
 def noise(rng, split, size):
     out_hw = scan.frame_shape(rng, size)
-    style = ("gaussian", "salt-and-pepper") if split == "train" else ("blobs", "blocks")
-    kind = style[int(rng.integers(2))]
+    style = ("gaussian", "salt-and-pepper", "blurred", "stripes") if split == "train" else ("blobs", "blocks")
+    kind = style[int(rng.integers(len(style)))]
     if kind == "gaussian":
         picture = rng.uniform(0.3, 0.7) + rng.normal(0, rng.uniform(0.1, 0.3), out_hw)
     elif kind == "salt-and-pepper":
@@ -155,6 +158,15 @@ def noise(rng, split, size):
         share = rng.uniform(0.05, 0.3)
         picture[spots < share / 2] = 0.0
         picture[spots > 1 - share / 2] = 1.0
+    elif kind == "blurred":
+        sigma = rng.uniform(0.6, 2.5) * max(out_hw) / 28
+        field = ndimage.gaussian_filter(rng.normal(0, 1, out_hw), sigma)
+        picture = 0.5 + rng.uniform(0.2, 0.5) * field / (field.std() + 1e-9)
+    elif kind == "stripes":
+        angle, period = rng.uniform(0, np.pi), rng.uniform(0.08, 0.3) * max(out_hw)
+        rows, cols = np.mgrid[: out_hw[0], : out_hw[1]]
+        wave = np.sin(2 * np.pi * (cols * np.cos(angle) + rows * np.sin(angle)) / period + rng.uniform(0, 2 * np.pi))
+        picture = 0.5 + 0.4 * wave + rng.normal(0, rng.uniform(0.05, 0.2), out_hw)
     elif kind == "blobs":
         picture = 0.5 + 0.5 * scan.smooth_field(rng, out_hw, cells=int(rng.integers(5, 10)))
         picture = picture + rng.normal(0, 0.05, out_hw)

@@ -5,8 +5,11 @@ sharing an end point). STYLE SPLIT:
 - letters: ``LETTER_SKELETONS[c]`` has two ways of writing each letter; variant 0 is train, variant 1 heldout
   (font letters are split by font family, as the digits are);
 - shapes: ``SHAPES`` maps each shape to its split; the held-out shapes are other shapes, never drawn for
-  training: train = triangle, square (filled), five-point star, plus, right arrow; heldout = diamond
-  (filled), hexagon (filled), six-point star, up arrow, lightning bolt, heart. No circle or oval (a 0);
+  training: train = triangle, square (filled), five-point star, plus, arrows pointing right, left, down-left
+  and down-right, a two-headed arrow, hash (#), check mark, crescent (filled), and random filled polygons
+  (``random_polygon``: 5-9 corners at random radii, so jagged, concave outlines); heldout = diamond (filled),
+  hexagon (filled), six-point star, up arrow, lightning bolt, heart. No circle or oval (a 0), and no arrow
+  within 45 degrees of "up";
 - scribbles: train = random tangle, zigzag; heldout = random tangle (other seeds), coil.
 """
 
@@ -119,6 +122,50 @@ SHAPES = {
         "outline",
         (((0.0, 0.5), (1.0, 0.5)), ((0.65, 0.2), (1.0, 0.5)), ((1.0, 0.5), (0.65, 0.8))),
     ),
+    "arrow-left": (
+        "train",
+        "outline",
+        (((1.0, 0.5), (0.0, 0.5)), ((0.35, 0.2), (0.0, 0.5)), ((0.0, 0.5), (0.35, 0.8))),
+    ),
+    "arrow-down-left": (
+        "train",
+        "outline",
+        (((1.0, 0.0), (0.0, 1.0)), ((0.0, 0.55), (0.0, 1.0)), ((0.0, 1.0), (0.45, 1.0))),
+    ),
+    "arrow-down-right": (
+        "train",
+        "outline",
+        (((0.0, 0.0), (1.0, 1.0)), ((1.0, 0.55), (1.0, 1.0)), ((1.0, 1.0), (0.55, 1.0))),
+    ),
+    "arrow-both": (
+        "train",
+        "outline",
+        (
+            ((0.0, 0.5), (1.0, 0.5)),
+            ((0.25, 0.25), (0.0, 0.5)),
+            ((0.0, 0.5), (0.25, 0.75)),
+            ((0.75, 0.25), (1.0, 0.5)),
+            ((1.0, 0.5), (0.75, 0.75)),
+        ),
+    ),
+    "hash": (
+        "train",
+        "outline",
+        (
+            ((0.35, 0.0), (0.25, 1.0)),
+            ((0.75, 0.0), (0.65, 1.0)),
+            ((0.0, 0.33), (1.0, 0.33)),
+            ((0.0, 0.67), (1.0, 0.67)),
+        ),
+    ),
+    "check": ("train", "outline", (((0.0, 0.55), (0.35, 1.0)), ((0.35, 1.0), (1.0, 0.0)))),
+    "crescent": (
+        "train",
+        "filled",
+        tuple((0.5 + 0.5 * np.cos(a), 0.5 + 0.5 * np.sin(a)) for a in np.linspace(0.5 * np.pi, 1.5 * np.pi, 12))
+        + tuple((0.72 + 0.4 * np.cos(a), 0.5 + 0.42 * np.sin(a)) for a in np.linspace(1.5 * np.pi, 0.5 * np.pi, 10)),
+    ),
+    "polygon": ("train", "filled", None),  # random_polygon(rng): a new outline every picture
     "diamond": ("heldout", "filled", ((0.5, 0.0), (1.0, 0.5), (0.5, 1.0), (0.0, 0.5))),
     "hexagon": ("heldout", "filled", _polygon(6)),
     "star6": ("heldout", "outline", _ring(_star(6, 0.55))),
@@ -145,6 +192,15 @@ SHAPES = {
         ),
     ),
 }
+
+
+def random_polygon(rng: np.random.Generator):
+    """Corners (k, 2) of a random filled polygon in the unit box: 5-9 corners at sorted random angles, each at a
+    random radius (0.3-0.5 from the centre), so most outlines are jagged and concave."""
+    k = int(rng.integers(5, 10))
+    angles = np.sort(rng.uniform(0, 2 * np.pi, k))
+    radius = rng.uniform(0.3, 0.5, k)
+    return tuple(zip(0.5 + radius * np.cos(angles), 0.5 + radius * np.sin(angles)))
 
 
 def letter_variant(char: str, split: str):
