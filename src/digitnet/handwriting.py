@@ -42,15 +42,20 @@ def synthetic_digits(n: int, seed: int):
     return _uint8(images), np.asarray(labels, dtype=np.int64)
 
 
+NEGATIVE_SHARES = {"shape": 2.0}  # shares of the n negatives per kind (others 1): shapes are the most varied kind
+
+
 def synthetic_negatives(n: int, seed: int) -> np.ndarray:
-    """uint8 (about n, 28, 28) MNIST-style non-digits of the train styles, every kind in equal shares."""
+    """uint8 (n, 28, 28) MNIST-style non-digits of the train styles: each kind's share of n is
+    NEGATIVE_SHARES.get(kind, 1) / (sum of all shares), rounded up."""
     from digitnet.data import synth
 
     kinds = list(synth.NEGATIVE_KINDS)
-    per_kind = -(-int(n) // len(kinds))
+    shares = np.array([NEGATIVE_SHARES.get(kind, 1.0) for kind in kinds])
+    counts = np.ceil(int(n) * shares / shares.sum()).astype(int)
     parts = []
-    for k, kind in enumerate(kinds):
-        images = synth.mnist_style_negatives(kind, per_kind, split="train", seed=int(seed) * 101 + k)
+    for k, (kind, count) in enumerate(zip(kinds, counts)):
+        images = synth.mnist_style_negatives(kind, int(count), split="train", seed=int(seed) * 101 + k)
         parts.append(_uint8(images[0] if isinstance(images, tuple) else images))
     return np.concatenate(parts)[: int(n)]
 

@@ -16,7 +16,7 @@ from digitnet.data.synth import fonts, scan, seeds, skeletons
 from digitnet.data.synth.ink import glyph_ink, stroke_ink
 
 SIZES = (16, 28, 64, 300)
-MNIST_STYLE_SIZES = (28, 40, 64)  # picture sizes behind the MNIST-style digits (to_mnist removes the size)
+MNIST_STYLE_SIZES = (16, 28, 40, 64)  # picture sizes behind the MNIST-style digits (to_mnist removes the size)
 FONT_SHARE = 0.5
 
 
@@ -107,7 +107,7 @@ def digits(n, split="heldout", seed=0, sizes=SIZES):
 def mnist_style_digits(n, split="train", seed=0, sizes=MNIST_STYLE_SIZES):
     """(uint8 (n, 28, 28) prepared by ``digitnet.data.preprocess.to_mnist``, light on dark; labels int64 (n,)).
 
-    The pictures behind them have sizes ``sizes`` (default 28, 40, 64 px; to_mnist removes the size, but
+    The pictures behind them have sizes ``sizes`` (default 16, 28, 40, 64 px; to_mnist removes the size, but
     not what noise and JPEG did at that size)."""
     from digitnet.data.preprocess import to_mnist
 

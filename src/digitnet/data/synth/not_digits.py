@@ -214,7 +214,7 @@ def negatives(kind, n, split="heldout", seed=0, sizes=SIZES, *, size=None):
 
 def mnist_style_negatives(kind, n, split="train", seed=0, sizes=MNIST_STYLE_SIZES):
     """(uint8 (n, 28, 28) as ``to_mnist`` prepares them, bool (n,) True where to_mnist found the picture blank
-    and returned zeros). Pictures are drawn at ``sizes`` (default 28, 40, 64 px)."""
+    and returned zeros). Pictures are drawn at ``sizes`` (default 16, 28, 40, 64 px)."""
     from digitnet.data.preprocess import is_blank, to_mnist
 
     pictures = negatives(kind, n, split, seed, sizes=sizes)

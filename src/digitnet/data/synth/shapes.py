@@ -5,9 +5,9 @@ sharing an end point). STYLE SPLIT:
 - letters: ``LETTER_SKELETONS[c]`` has two ways of writing each letter; variant 0 is train, variant 1 heldout
   (font letters are split by font family, as the digits are);
 - shapes: ``SHAPES`` maps each shape to its split; the held-out shapes are other shapes, never drawn for
-  training: train = triangle, square (filled), five-point star, plus, arrows pointing right, left, down-left
-  and down-right, a two-headed arrow, hash (#), check mark, crescent (filled), and random filled polygons
-  (``random_polygon``: 5-9 corners at random radii, so jagged, concave outlines); heldout = diamond (filled),
+  training: train = triangle, square (filled), five-point star, plus, arrows pointing right, left, down,
+  down-left and down-right, a two-headed arrow, hash (#), check mark, crescent (filled), and random filled
+  polygons (``random_polygon``: 5-12 corners at random radii, so jagged, concave outlines); heldout = diamond (filled),
   hexagon (filled), six-point star, up arrow, lightning bolt, heart. No circle or oval (a 0), and no arrow
   within 45 degrees of "up";
 - scribbles: train = random tangle, zigzag; heldout = random tangle (other seeds), coil.
@@ -137,6 +137,7 @@ SHAPES = {
         "outline",
         (((0.0, 0.0), (1.0, 1.0)), ((1.0, 0.55), (1.0, 1.0)), ((1.0, 1.0), (0.55, 1.0))),
     ),
+    "arrow-down": ("train", "outline", (((0.5, 0.0), (0.5, 1.0)), ((0.2, 0.7), (0.5, 1.0)), ((0.5, 1.0), (0.8, 0.7)))),
     "arrow-both": (
         "train",
         "outline",
@@ -195,11 +196,11 @@ SHAPES = {
 
 
 def random_polygon(rng: np.random.Generator):
-    """Corners (k, 2) of a random filled polygon in the unit box: 5-9 corners at sorted random angles, each at a
-    random radius (0.3-0.5 from the centre), so most outlines are jagged and concave."""
-    k = int(rng.integers(5, 10))
+    """Corners (k, 2) of a random filled polygon in the unit box: 5-12 corners at sorted random angles, each at a
+    random radius (0.15-0.5 from the centre), so most outlines are jagged and concave."""
+    k = int(rng.integers(5, 13))
     angles = np.sort(rng.uniform(0, 2 * np.pi, k))
-    radius = rng.uniform(0.3, 0.5, k)
+    radius = rng.uniform(0.15, 0.5, k)
     return tuple(zip(0.5 + radius * np.cos(angles), 0.5 + radius * np.sin(angles)))
 
 
