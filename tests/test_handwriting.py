@@ -24,6 +24,14 @@ def test_training_images_appends_digits_and_label_10_negatives():
         handwriting.training_images(x, y, {"synthetic": -1})
 
 
+def test_two_processes_draw_the_same_training_images_as_one():
+    x, y = np.zeros((2, 28, 28), np.uint8), np.arange(2)
+    cfg = {"synthetic": 12, "negatives": 9, "seed": 3}
+    one = handwriting.training_images(x, y, cfg, workers=1)
+    two = handwriting.training_images(x, y, cfg, workers=2)
+    assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
+
+
 def test_fit_after_training_stores_a_valid_temperature_and_threshold():
     rng = np.random.default_rng(0)
     model = zoo.build("lenet-wide", classes=11, c1=4, c2=8, dense=16, seed=2)

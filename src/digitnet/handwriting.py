@@ -19,6 +19,8 @@ train styles with a different seed (never the held-out styles, which are for eva
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from digitnet import calibration, rejection
@@ -85,18 +87,46 @@ def preprocessing(spec: dict, cfg: dict) -> dict:
     return {**spec, "centre": centre} if centre != "none" else dict(spec)
 
 
-def training_images(x, y, cfg: dict):
-    """MNIST training images (N, 28, 28) uint8 and labels with cfg's generator digits and negatives appended."""
+def _generate(n_syn: int, n_neg: int, seed: int, workers: int):
+    """(digits uint8 (n_syn, 28, 28) or None, their labels, negatives uint8 (n_neg, 28, 28) or None).
+
+    With workers >= 2 and both counts non-zero, the digits and the negatives are drawn at the same time in two
+    fresh ("spawn") processes; every picture has its own seeded generator (synth.seeds), so the result is the
+    same either way."""
+    if workers >= 2 and n_syn and n_neg:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            digits, negatives = (
+                pool.submit(synthetic_digits, n_syn, seed),
+                pool.submit(synthetic_negatives, n_neg, seed),
+            )
+            (sx, sy), nx = digits.result(), negatives.result()
+        return sx, sy, nx
+    sx, sy = synthetic_digits(n_syn, seed) if n_syn else (None, None)
+    return sx, sy, synthetic_negatives(n_neg, seed) if n_neg else None
+
+
+PARALLEL_MIN = 2000  # generate in two processes from this many pictures on (below, starting them costs more)
+
+
+def training_images(x, y, cfg: dict, workers: int | None = None):
+    """MNIST training images (N, 28, 28) uint8 and labels with cfg's generator digits and negatives appended.
+
+    ``workers``: processes drawing the pictures (default: 2 when the machine has 2 or more cores and there
+    are at least PARALLEL_MIN pictures, else 1)."""
     n_syn, n_neg, seed = int(cfg.get("synthetic") or 0), int(cfg.get("negatives") or 0), int(cfg.get("seed") or 0)
     if n_syn < 0 or n_neg < 0:
         raise ValueError(f"synthetic and negatives must be counts >= 0, got {n_syn} and {n_neg}")
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if n_syn + n_neg >= PARALLEL_MIN else 1
     xs, ys = [np.asarray(x)], [np.asarray(y, dtype=np.int64)]
-    if n_syn:
-        sx, sy = synthetic_digits(n_syn, seed)
+    sx, sy, nx = _generate(n_syn, n_neg, seed, workers)
+    if sx is not None:
         xs.append(sx)
         ys.append(sy)
-    if n_neg:
-        nx = synthetic_negatives(n_neg, seed)
+    if nx is not None:
         xs.append(nx)
         ys.append(np.full(len(nx), 10, dtype=np.int64))
     if len(xs) == 1:

@@ -1,0 +1,59 @@
+"""Do NumPy's elementwise passes gain from a second core here? Each pass over a cnn-sized activation
+(64, 32, 28, 28) float32 (6.4 MB), once in one thread and split by batch halves over two Python threads
+(NumPy releases the GIL inside ufunc loops). Run as the other benchmarks are:
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/elementwise_threads.py
+
+Prints ms per pass (median of --repeats timings of --calls calls) for: ReLU, the batch-norm apply
+(x - mean) * scale, and the per-channel sum of the batch-norm backward.
+"""
+
+import argparse
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+
+def per_call_ms(fn, calls, repeats):
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        times.append((time.perf_counter() - start) / calls * 1e3)
+    return float(np.median(times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    x = np.random.default_rng(0).standard_normal((64, 32, 28, 28)).astype(np.float32)
+    out = np.empty_like(x)
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    scale = 1 / x.std(axis=(0, 2, 3), keepdims=True)
+    passes = {
+        "relu": lambda a, o: np.maximum(a, 0, out=o),
+        "batch-norm apply": lambda a, o: np.multiply(np.subtract(a, mean, out=o), scale, out=o),
+        "channel sum": lambda a, o: a.sum(axis=(0, 2, 3)),
+    }
+    half = len(x) // 2
+    with ThreadPoolExecutor(2) as pool:
+        print(f"{'pass':18s} {'1 thread ms':>12s} {'2 threads ms':>13s}")
+        for name, fn in passes.items():
+            one = per_call_ms(lambda: fn(x, out), args.calls, args.repeats)
+            both = per_call_ms(
+                lambda: [
+                    f.result() for f in (pool.submit(fn, x[:half], out[:half]), pool.submit(fn, x[half:], out[half:]))
+                ],
+                args.calls,
+                args.repeats,
+            )
+            print(f"{name:18s} {one:12.3f} {both:13.3f}")
+
+
+if __name__ == "__main__":
+    main()
