@@ -155,3 +155,26 @@ def test_help_has_examples(capsys):
             main([cmd, "--help"])
         assert exc.value.code == 0
         assert "examples:" in capsys.readouterr().out
+
+
+def test_view_and_robustness_score_digits_of_an_11_output_model(mnist_path, tmp_path, capsys):
+    """A reader-style model (11th output "not a digit"): view counts the mistakes evaluate counts (the most
+    likely of the 10 digits), shows 10 bars, and robustness scores the same digits."""
+    from digitnet import robustness as rb
+    from digitnet import zoo
+    from digitnet.calibration import predict_digits
+    from digitnet.data.datasets import load
+    from digitnet.data.inputs import model_inputs
+
+    model = zoo.build("lenet-wide", classes=11, c1=2, c2=4, dense=8, seed=3)
+    model.rejection = {"method": "reject_class", "threshold": 0.9, "reject_class": 10}
+    path = tmp_path / "m.npz"
+    model.save(str(path))
+    images, labels = load("mnist", "test", data_dir=str(mnist_path))
+    pred = predict_digits(model, model_inputs(images, model))
+    assert pred.max() <= 9
+    assert main(["view", str(path), "--wrong", "--data-dir", str(mnist_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"mistake 1 of {int((pred != labels).sum())}\n")
+    assert "\n10 " not in out and out.count("%") >= 10
+    assert rb.accuracy(model, images[:500], labels[:500]) == float((pred[:500] == labels[:500]).mean())

@@ -86,6 +86,12 @@ def digit_logits(logits) -> np.ndarray:
     return logits[:, :DIGITS]
 
 
+def predict_digits(model, x) -> np.ndarray:
+    """The most likely digit (N,) of a model with 10 or 11 outputs on prepared inputs ``x`` (its 11th
+    "not a digit" output is ignored, as ``evaluate`` scores digits)."""
+    return digit_logits(model.predict_logits(x)).argmax(axis=1)
+
+
 def fit(logits, labels, bins: int = 15) -> dict:
     """Fit T on validation (logits (N, 10 or 11), digit labels (N,)); the record for ``model.calibration``."""
     from digitnet.metrics import expected_calibration_error

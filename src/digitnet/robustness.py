@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from digitnet.calibration import predict_digits
 from digitnet.data.augment import rotate_images, shift_images, thicken  # noqa: F401  (thicken: part of this API)
 from digitnet.data.inputs import model_inputs
 from digitnet.nn import backend, losses
@@ -41,7 +42,7 @@ def _inputs(images, model):
 
 def accuracy(model, images, labels) -> float:
     """Accuracy of ``model`` on images (N, 28, 28) given as floats in [0, 1] or uint8."""
-    return float((model.predict(_inputs(images, model)) == labels).mean())
+    return float((predict_digits(model, _inputs(images, model)) == labels).mean())
 
 
 def shift(images, dx: int, dy: int):
@@ -120,6 +121,6 @@ def attack_sweep(
         for i in range(0, len(x), batch_size):
             xb, yb = x[i : i + batch_size], labels[i : i + batch_size]
             adv = xb if eps == 0 else (fgsm(model, xb, yb, eps) if method == "fgsm" else pgd(model, xb, yb, eps, steps))
-            correct += int((model.predict(adv) == yb).sum())
+            correct += int((predict_digits(model, adv) == yb).sum())
         acc.append(correct / len(x))
     return {"method": method, "eps": list(eps_values), "accuracy": acc}

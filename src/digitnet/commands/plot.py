@@ -35,6 +35,7 @@ def register(sub):
 
 def run(args) -> int:
     from digitnet import metrics, plots
+    from digitnet.recognizer import Recognizer
 
     wanted = args.only or FIGURES
     out = args.out or (os.path.join(args.runs[0], "plots") if len(args.runs) == 1 else "plots")
@@ -50,7 +51,7 @@ def run(args) -> int:
         prefix = os.path.join(out, f"{tag}-" if tag else "")
         if test is not None:
             images, labels = test
-            proba = model.predict_proba(model_inputs(images, model))
+            proba = Recognizer(model).probabilities_from_logits(model.predict_logits(model_inputs(images, model)))
             pred = proba.argmax(axis=1)
             if "confusion" in wanted:
                 cm = metrics.confusion_matrix(labels, pred)

@@ -127,6 +127,7 @@ def describe_sample(n: int, total: int, seed: int, out: str, pgd: bool = False) 
 
 def _figures(results, wanted, out, models, images, labels, all_images):
     from digitnet import plots, robustness as rb
+    from digitnet.calibration import predict_digits
 
     names = ", ".join(results)
     n_text = f"{len(images)} test images" + ("" if all_images else ", random sample")
@@ -168,8 +169,8 @@ def _figures(results, wanted, out, models, images, labels, all_images):
                 adv - x,
                 adv,
                 labels[:6],
-                model.predict(x),
-                model.predict(adv),
+                predict_digits(model, x),
+                predict_digits(model, adv),
                 os.path.join(out, "fgsm_examples.png"),
                 title=f"FGSM on {name}, epsilon {FGSM_EXAMPLE_EPS} (L-inf)",
             )

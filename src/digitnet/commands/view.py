@@ -1,11 +1,15 @@
-"""``digitnet view MODEL``: the seed's "viewtest" — a test image, its label, the guess and the 10 probabilities."""
+"""``digitnet view MODEL``: the seed's "viewtest" — a test image, its label, the guess and the 10 probabilities.
+
+Probabilities and verdicts come from ``digitnet.Recognizer`` as in ``evaluate``: the 10 digit
+probabilities at the model file's temperature, and "not a digit" when the model file's rejection says so.
+A mistake is a test image whose most likely digit is not its label (the count ``evaluate`` reports)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from digitnet.commands import _options as opt
-from digitnet.commands._common import add_data_options, formatter, load_model, load_split, model_inputs
+from digitnet.commands._common import add_data_options, formatter, load_split
 from digitnet.metrics import percent
 from digitnet.runs import model_name
 
@@ -63,10 +67,12 @@ def run(args) -> int:
     opt.integer("index", args.index, low=0)
     if args.wrong is not None:
         opt.integer("wrong", args.wrong, low=0)
-    model = load_model(args.model)
+    from digitnet.recognizer import Recognizer
+
+    recognizer = Recognizer.load(args.model)
     images, labels = load_split(args, "test")
     if args.wrong is not None:
-        pred = model.predict(model_inputs(images, model))
+        pred = recognizer.probabilities_from_logits(recognizer.logits(images)).argmax(axis=1)
         wrong = np.flatnonzero(pred != labels)
         if args.wrong < 1:
             raise ValueError(f"--wrong counts from 1 (the first mistake), got {args.wrong}")
@@ -78,11 +84,14 @@ def run(args) -> int:
         index = args.index
         if not 0 <= index < len(images):
             raise ValueError(f"--index must be in [0, {len(images) - 1}], got {index}")
-    proba = model.predict_proba(model_inputs(images[index : index + 1], model))[0]
-    guess = int(proba.argmax())
+    answer = recognizer.predict_mnist_style(images[index : index + 1])[0]
+    proba = np.asarray(answer.probabilities)
+    guess = answer.digit
     verdict = "right" if guess == labels[index] else "WRONG"
     print(render(images[index]))
     print(f"test image {index}: true label {labels[index]}, guess {guess} ({percent(proba[guess])}) — {verdict}")
+    if answer.not_a_digit:
+        print(f"the model says: not a digit (score {answer.score}, {answer.reason})")
     print(bars(proba))
     if args.png:
         save_png(images[index], labels[index], proba, args.png, index, model_name(args.model))
