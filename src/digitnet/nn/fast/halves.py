@@ -81,10 +81,17 @@ def workers() -> int:
     return max(1, int(_state["blas_query"]()))
 
 
+def _count(nbytes: int) -> int:
+    """How many parts a pass over ``nbytes`` bytes is cut into (before the length of the axis)."""
+    if nbytes < 2 * MIN_PART_BYTES or getattr(_in_pool, "active", False) or backend.xp() is not np:
+        return 1
+    return min(workers(), int(nbytes) // MIN_PART_BYTES)
+
+
 def bounds(length: int, nbytes: int) -> list[tuple[int, int]]:
     """``range(length)`` cut into near-equal parts: as many as workers(), at most one per MIN_PART_BYTES."""
-    count = min(workers(), int(length), int(nbytes) // MIN_PART_BYTES)
-    if count <= 1 or getattr(_in_pool, "active", False) or backend.xp() is not np:
+    count = min(_count(nbytes), int(length))
+    if count <= 1:
         return [(0, int(length))]
     edges = [length * k // count for k in range(count + 1)]
     return list(zip(edges[:-1], edges[1:]))
@@ -144,10 +151,13 @@ def each(fn, *arrays, axis: int | None = None):
     and arrays that broadcast along the axis go to every part whole. The size that decides the split
     is the sum of the arrays' bytes.
     """
+    nbytes = sum(getattr(a, "nbytes", 0) for a in arrays)
+    if _count(nbytes) <= 1:
+        fn(*arrays)
+        return
     first = arrays[0]
     axis = outer_axis(first) if axis is None else axis
     from_end = axis - first.ndim
-    nbytes = sum(getattr(a, "nbytes", 0) for a in arrays)
     run(lambda i, j: fn(*(part(a, from_end, i, j) for a in arrays)), first.shape[axis], nbytes)
 
 
