@@ -1,14 +1,13 @@
 """The fast tier's cache-blocked paths (fast/blocked.py) equal the reference tier to 1e-10 in float64.
 
 On the small inputs of the equality tests the blocks would hold everything at once, so the block sizes
-are shrunk here until every array spans several blocks (and the last one is partial). Every test runs
-with one worker and with two (test_tiers.halves_workers): the blocks and groups shared between threads."""
+are shrunk here until every array spans several blocks (and the last one is partial)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_tiers import TOL, batch_last, halves_workers, run  # noqa: F401  (halves_workers: an autouse fixture)
+from test_tiers import TOL, batch_last, run
 
 from digitnet.nn import optim
 from digitnet.nn.fast import blocked

@@ -9,7 +9,6 @@ import pytest
 
 from digitnet import zoo
 from digitnet.nn import Sequential, modelfile, optim, tiers
-from digitnet.nn.fast import halves
 from digitnet.nn.layers.base import Layer
 
 COMPARES_TIERS = True  # run once: each test compares the tiers itself (see conftest.py)
@@ -70,15 +69,6 @@ OPTIMISERS = [
     ("adam", {"lr": 0.01, "weight_decay": 0.05, "clip_norm": 0.5}),
     ("sgd", {"lr": 0.1, "max_norm": 0.6, "decay_all": True, "weight_decay": 0.01}),
 ]
-
-
-@pytest.fixture(params=[1, 2], ids=["1-worker", "2-workers"], autouse=True)
-def halves_workers(request, monkeypatch):
-    """Every test runs with the fast tier's passes whole, and split in two however small (fast/halves.py),
-    whatever the BLAS threads of the test process."""
-    monkeypatch.setattr(halves, "workers", lambda: request.param)
-    monkeypatch.setattr(halves, "MIN_PART_BYTES", 1)
-    return request.param
 
 
 def batch_last(a):

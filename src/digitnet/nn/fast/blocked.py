@@ -6,8 +6,7 @@ array, every pass after the first finds its block in cache. The numbers are thos
 chain, element for element (each element goes through the same operations in the same order); only
 per-channel sums change their summation order.
 
-    adam_update      Adam's 12 passes (fast/optim.py) on blocks of BLOCK elements of the flat arrays (of a
-                     range of them: large parameters are shared among threads by fast/halves.py)
+    adam_update      Adam's 12 passes (fast/optim.py) on blocks of BLOCK elements of the flat arrays
     BatchNorm2D      per-channel groups of the batch-last rows (C, N*H*W): statistics, normalisation
                      and the backward's sums and corrections for one group at a time (fast/norm.py)
     stacked_weight_grad   dW = dY @ cols.T for a small fan-in K (a network's first convolution) as
@@ -27,18 +26,17 @@ GROUP_BYTES = 1 << 19  # bytes of one channel group's rows in batch norm
 STACKED_MAX_FAN_IN = 32  # Conv2D weight gradients by stacked_weight_grad up to this in_channels * kh * kw
 
 
-def adam_update(param, g, m, v, work, lr, beta1, beta2, eps, t, start=0, stop=None):
+def adam_update(param, g, m, v, work, lr, beta1, beta2, eps, t):
     """Adam's update of ``param`` in place (m, v updated), as optim.Adam: block by block when large.
 
-    Only the flat elements [start, stop) (default: all) are updated; ``work`` holds at least
-    min(stop - start, BLOCK) elements.
+    ``work`` holds at least min(param.size, BLOCK) elements.
     """
     xp = backend.xp()
     step_size = lr / (1.0 - beta1**t)
     sq_scale = math.sqrt(1.0 - beta2**t)
     flat = [a.reshape(-1) for a in (param, g, m, v)]
-    size = param.size if stop is None else stop
-    for i in range(start, size, BLOCK):
+    size = param.size
+    for i in range(0, size, BLOCK):
         j = min(size, i + BLOCK)
         p_b, g_b, m_b, v_b = (a[i:j] for a in flat)
         w_b = work[: j - i]

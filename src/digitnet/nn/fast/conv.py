@@ -13,8 +13,7 @@ computed:
                dcols = W2.T @ dY  ->  dx by col2im (kh*kw slice-adds), or dx as a
                convolution of dY with the flipped kernel when that moves less memory
 
-The large copies (padding, patch matrices, col2im) run by parts on concurrent threads
-(fast/halves.py). Inference splits batches whose patch matrix would exceed
+Inference splits batches whose patch matrix would exceed
 ``INFERENCE_COLS_BYTES``.
 """
 
@@ -23,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from digitnet.nn import backend
-from digitnet.nn.fast import blocked, halves, im2col
+from digitnet.nn.fast import blocked, im2col
 from digitnet.nn.layers import conv as reference
 
 INFERENCE_COLS_BYTES = 64 << 20  # inference splits large batches so the patch matrix stays below this
@@ -76,7 +75,7 @@ class Conv2D(reference.Conv2D):
         c, _, _, n = xt.shape
         kh, kw = self.kernel_size
         cols = self._work.get("cols", (c, kh, kw, ho, wo, n), x.dtype)
-        halves.copyto(cols, im2col.windows(xt, kh, kw, *self.stride, ho, wo))
+        backend.xp().copyto(cols, im2col.windows(xt, kh, kw, *self.stride, ho, wo))
         return cols.reshape(c * kh * kw, ho * wo * n)
 
     def _weight2d(self):
@@ -102,7 +101,7 @@ class Conv2D(reference.Conv2D):
         self._cols = cols = self._im2col(x, ho, wo)
         y_cols = self._weight2d() @ cols  # (O, Ho*Wo*N), a fresh array: batch-last memory
         if self.use_bias:
-            halves.each(lambda y_p, b_p: xp.add(y_p, b_p, out=y_p), y_cols, self.params["bias"][:, None])
+            y_cols += self.params["bias"][:, None]
         return batch_last_as_nchw(y_cols.reshape(self.out_channels, ho, wo, n))
 
     def backward(self, dy):
@@ -159,17 +158,16 @@ class Conv2D(reference.Conv2D):
             dy_pad = self._work.get(
                 "dy_pad", (o, ho + full[0] + full[1], wo + full[2] + full[3], n), dy.dtype, zeros=True
             )
-            halves.copyto(dy_pad[:, full[0] : full[0] + ho, full[2] : full[2] + wo, :], dy_cols.reshape(o, ho, wo, n))
+            dy_pad[:, full[0] : full[0] + ho, full[2] : full[2] + wo, :] = dy_cols.reshape(o, ho, wo, n)
             dy_patches = self._work.get("dy_patches", (o, kh, kw, h, w, n), dy.dtype)
-            halves.copyto(dy_patches, im2col.windows(dy_pad, kh, kw, 1, 1, h, w))
+            xp.copyto(dy_patches, im2col.windows(dy_pad, kh, kw, 1, 1, h, w))
             flipped = self._weight2d().reshape(o, c, kh, kw)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
             dx_t = xp.ascontiguousarray(flipped).reshape(c, -1) @ dy_patches.reshape(o * kh * kw, -1)
             dx_t = dx_t.reshape(c, h, w, n)
         else:
             dcols = (self._weight2d().T @ dy_cols).reshape(c, kh, kw, ho, wo, n)
-            padded = self._work.get("dx_t", (c, hp, wp, n), dy.dtype)
-            halves.each(lambda p: p.fill(0), padded)
-            im2col.col2im_add(dcols, padded, *self.stride)
-            dx_t = xp.empty((c, h, w, n), dtype=dy.dtype)  # out of the reused buffer
-            halves.copyto(dx_t, padded[:, pt : pt + h, pl : pl + w, :])
+            dx_t = self._work.get("dx_t", (c, hp, wp, n), dy.dtype)
+            dx_t.fill(0)
+            im2col.col2im_add(dcols, dx_t, *self.stride)
+            dx_t = dx_t[:, pt : pt + h, pl : pl + w, :].copy()  # out of the reused buffer
         return batch_last_as_nchw(dx_t)

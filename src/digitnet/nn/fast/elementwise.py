@@ -4,8 +4,7 @@ Same numbers as the reference classes (digitnet/nn/layers/activations.py,
 dropout.py, reshape.py, which give the equations):
 
     Sigmoid   (1 + tanh(x/2)) / 2 with in-place updates of one array
-    ReLU      maximum(x, 0), and one boolean mask (x > 0) for backward; both passes, and backward's
-              product, split over the BLAS threads for large arrays (fast/halves.py)
+    ReLU      maximum(x, 0), and one boolean mask (x > 0) for backward
     Dropout   the mask made on the active device (CuPy when in use)
     Flatten   backward hands dx back in the input's memory order, so the layers below keep
               Conv2D's batch-last layout (see fast/conv.py)
@@ -14,7 +13,6 @@ dropout.py, reshape.py, which give the equations):
 from __future__ import annotations
 
 from digitnet.nn import backend
-from digitnet.nn.fast import halves
 from digitnet.nn.layers import activations, dropout, reshape
 
 
@@ -33,22 +31,11 @@ class ReLU(activations.ReLU):
     tier = "fast"
 
     def forward(self, x, training=False):
-        xp = backend.xp()
-        y, self._mask = xp.empty_like(x), xp.empty_like(x, dtype=bool)  # the memory order of x
-        halves.each(_relu_part, y, self._mask, x)
-        return y
+        self._mask = x > 0
+        return backend.xp().maximum(x, 0)  # measured 2x faster than x * mask here (one read, no bool input)
 
     def backward(self, dy):
-        xp = backend.xp()
-        dx = xp.empty_like(dy)
-        halves.each(lambda d, g, m: xp.multiply(g, m, out=d), dx, dy, self._mask)
-        return dx
-
-
-def _relu_part(y, mask, x):
-    xp = backend.xp()
-    xp.greater(x, 0, out=mask)
-    xp.maximum(x, 0, out=y)  # measured 2x faster than x * mask here (one read, no bool input)
+        return dy * self._mask
 
 
 class Dropout(dropout.Dropout):

@@ -15,15 +15,13 @@ numbers in the image, so the copy moves long runs (from NCHW images the runs
 are only Wo long). ``col2im_add`` is the adjoint: kh*kw strided slice-adds of
 column gradients back onto the image (benchmarks/conv_layers.py times them).
 
-The copies and col2im's slice-adds of large arrays run by parts of the channels on concurrent
-threads (fast/halves.py). The view is made with ``as_strided`` (what NumPy's ``sliding_window_view``
+The view is made with ``as_strided`` (what NumPy's ``sliding_window_view``
 does inside) so that CuPy can run the same code.
 """
 
 from __future__ import annotations
 
 from digitnet.nn import backend
-from digitnet.nn.fast import halves
 
 
 def as_strided(array, shape, strides):
@@ -34,7 +32,7 @@ def as_strided(array, shape, strides):
 def to_batch_last(x, out, top: int = 0, left: int = 0):
     """out[c, top + h, left + w, n] = x[n, c, h, w]; ``out`` (C, Hp, Wp, N) keeps its borders."""
     _, _, h, w = x.shape
-    halves.copyto(out[:, top : top + h, left : left + w, :], x.transpose(1, 2, 3, 0))
+    backend.xp().copyto(out[:, top : top + h, left : left + w, :], x.transpose(1, 2, 3, 0))
     return out
 
 
@@ -46,12 +44,7 @@ def windows(xt, kh: int, kw: int, sh: int, sw: int, ho: int, wo: int):
 
 
 def col2im_add(dcols, dxt, sh: int, sw: int) -> None:
-    """dxt[c, r*sh + u, q*sw + v, n] += dcols[c, u, v, r, q, n] for all u, v (kh*kw slice-adds), by
-    parts of the channels c on concurrent threads (fast/halves.py)."""
-    halves.run(lambda i, j: _col2im_add_part(dcols[i:j], dxt[i:j], sh, sw), dxt.shape[0], dcols.nbytes + dxt.nbytes)
-
-
-def _col2im_add_part(dcols, dxt, sh, sw):
+    """dxt[c, r*sh + u, q*sw + v, n] += dcols[c, u, v, r, q, n] for all u, v (kh*kw slice-adds)."""
     _, kh, kw, ho, wo, _ = dcols.shape
     for u in range(kh):
         for v in range(kw):

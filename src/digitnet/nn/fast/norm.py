@@ -9,14 +9,13 @@ the equations), computed differently:
     y = (x - mu) * (gamma/std) + beta, and dx, written with in-place updates
     training on batch-last rows larger than a cache-sized group of channels: statistics,
     normalisation and the backward's sums and corrections one group of channels at a time
-    (fast/blocked.py), each group's passes in cache, the groups of large inputs shared among
-    concurrent threads (fast/halves.py)
+    (fast/blocked.py), each group's passes in cache
 """
 
 from __future__ import annotations
 
 from digitnet.nn import backend
-from digitnet.nn.fast import blocked, halves
+from digitnet.nn.fast import blocked
 from digitnet.nn.layers import norm as reference
 
 
@@ -100,21 +99,16 @@ class _FastStatistics:
         ones = xp.ones(m, dtype=x.dtype)
         xc, y = xp.empty_like(rows), xp.empty_like(rows)
         mean, var = xp.empty(c, dtype=x.dtype), xp.empty(c, dtype=x.dtype)
-        groups = blocked.channel_groups(c, m, x.itemsize)
-
-        def some_groups(first, last):
-            for i, j in groups[first:last]:
-                x_g, xc_g = rows[i:j], xc[i:j]
-                xp.matmul(x_g, ones, out=mean[i:j])
-                mean[i:j] /= m
-                xp.subtract(x_g, mean[i:j, None], out=xc_g)
-                var[i:j] = (xc_g[:, None, :] @ xc_g[:, :, None]).reshape(-1)
-                var[i:j] /= m
-                inv_std = 1.0 / xp.sqrt(var[i:j] + self.eps)
-                xp.multiply(xc_g, (gamma[i:j] * inv_std)[:, None], out=y[i:j])
-                y[i:j] += beta[i:j, None]
-
-        halves.run(some_groups, len(groups), 3 * rows.nbytes)  # groups on concurrent threads (fast/halves.py)
+        for i, j in blocked.channel_groups(c, m, x.itemsize):
+            x_g, xc_g = rows[i:j], xc[i:j]
+            xp.matmul(x_g, ones, out=mean[i:j])
+            mean[i:j] /= m
+            xp.subtract(x_g, mean[i:j, None], out=xc_g)
+            var[i:j] = (xc_g[:, None, :] @ xc_g[:, :, None]).reshape(-1)
+            var[i:j] /= m
+            inv_std = 1.0 / xp.sqrt(var[i:j] + self.eps)
+            xp.multiply(xc_g, (gamma[i:j] * inv_std)[:, None], out=y[i:j])
+            y[i:j] += beta[i:j, None]
         inv_std = 1.0 / xp.sqrt(var + self.eps)
         n, _, h, w = x.shape
         self._xc_rows, self._xc, self._inv_std, self._m = xc, xc.reshape(c, h, w, n).transpose(3, 0, 1, 2), inv_std, m
@@ -130,20 +124,16 @@ class _FastStatistics:
         d_beta, dy_xc = xp.empty(c, dtype=dy_rows.dtype), xp.empty(c, dtype=dy_rows.dtype)
         dx = xp.empty_like(dy_rows)
         groups = blocked.channel_groups(c, m, dy_rows.itemsize)
-
-        def some_groups(first, last):
-            correction = xp.empty((max(j - i for i, j in groups[first:last]), m), dtype=dy_rows.dtype)
-            for i, j in groups[first:last]:
-                dy_g, xc_g, corr = dy_rows[i:j], self._xc_rows[i:j], correction[: j - i]
-                xp.matmul(dy_g, ones, out=d_beta[i:j])
-                dy_xc[i:j] = (dy_g[:, None, :] @ xc_g[:, :, None]).reshape(-1)
-                s, inv = scale[i:j], self._inv_std[i:j]
-                xp.multiply(xc_g, (s * inv * inv * dy_xc[i:j] / m)[:, None], out=corr)
-                corr += (s * d_beta[i:j] / m)[:, None]
-                xp.multiply(dy_g, s[:, None], out=dx[i:j])
-                dx[i:j] -= corr
-
-        halves.run(some_groups, len(groups), 3 * dy_rows.nbytes)
+        correction = xp.empty((max(j - i for i, j in groups), m), dtype=dy_rows.dtype)
+        for i, j in groups:
+            dy_g, xc_g, corr = dy_rows[i:j], self._xc_rows[i:j], correction[: j - i]
+            xp.matmul(dy_g, ones, out=d_beta[i:j])
+            dy_xc[i:j] = (dy_g[:, None, :] @ xc_g[:, :, None]).reshape(-1)
+            s, inv = scale[i:j], self._inv_std[i:j]
+            xp.multiply(xc_g, (s * inv * inv * dy_xc[i:j] / m)[:, None], out=corr)
+            corr += (s * d_beta[i:j] / m)[:, None]
+            xp.multiply(dy_g, s[:, None], out=dx[i:j])
+            dx[i:j] -= corr
         self.grads["beta"] = d_beta
         self.grads["gamma"] = dy_xc * self._inv_std
         n, _, h, w = shape

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from digitnet.nn import backend
 from digitnet.nn import optim as reference
-from digitnet.nn.fast import blocked, halves
+from digitnet.nn.fast import blocked
 
 
 class _WorkArrays:
@@ -96,30 +96,20 @@ class RMSprop(_WorkArrays, reference.RMSprop):
 
 class Adam(_WorkArrays, reference.Adam):
     """Adam's 12 passes run block by block (fast/blocked.py: each block's passes stay in cache), with one
-    block-sized work array per thread shared by every parameter; the blocks of a large parameter are
-    shared among concurrent threads (fast/halves.py)."""
+    block-sized work array shared by every parameter."""
 
     def _update(self, name, param, g):
         m = self._slot("m", name, param)
         v = self._slot("v", name, param)
-        blocks = -(-param.size // blocked.BLOCK)
-        parts = halves.bounds(blocks, 4 * param.nbytes)  # runs of whole blocks, on concurrent threads
-        works = [self._block_work(param, k) for k in range(len(parts))]
+        work = self._block_work(param)
+        blocked.adam_update(param, g, m, v, work, self.lr, self.beta1, self.beta2, self.eps, self.t)
 
-        def some_blocks(first, last):
-            work = works[parts.index((first, last))]
-            start, stop = first * blocked.BLOCK, min(param.size, last * blocked.BLOCK)
-            blocked.adam_update(param, g, m, v, work, self.lr, self.beta1, self.beta2, self.eps, self.t, start, stop)
-
-        halves.run(some_blocks, blocks, 4 * param.nbytes)
-
-    def _block_work(self, param, index=0):
+    def _block_work(self, param):
         scratch = self.__dict__.setdefault("_scratch", {})
         size = min(param.size, blocked.BLOCK)
-        key = "block" if index == 0 else f"block{index}"
-        work = scratch.get(key)
+        work = scratch.get("block")
         if work is None or work.size < size or work.dtype != param.dtype or not isinstance(work, type(param)):
-            work = scratch[key] = backend.xp().empty(max(size, 1), dtype=param.dtype)
+            work = scratch["block"] = backend.xp().empty(max(size, 1), dtype=param.dtype)
         return work
 
 

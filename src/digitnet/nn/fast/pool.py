@@ -3,8 +3,7 @@
 The same numbers as the reference (digitnet/nn/layers/pool.py, which gives
 the equations). Here both poolings run over the k*k strided "taps"
 x[:, :, u::s, v::s] (views, no copy): k*k - 1 elementwise max/add calls, and
-dx is allocated like x (batch-last memory stays batch-last, see fast/conv.py). Large inputs are
-cut into parts of whole images or channels (fast/halves.py), pooled on concurrent threads.
+dx is allocated like x (batch-last memory stays batch-last, see fast/conv.py).
 
 Max-pool backward sends each output's gradient to the *first* maximal input of
 its window in row-major order, as PyTorch does: with ties (all-zero windows
@@ -17,7 +16,6 @@ order with the not-yet-routed gradient r:
 from __future__ import annotations
 
 from digitnet.nn import backend
-from digitnet.nn.fast import halves
 from digitnet.nn.layers import pool as reference
 
 
@@ -41,11 +39,6 @@ class _Taps:
         tiles = self.stride == self.kernel_size and (ho * self.stride[0], wo * self.stride[1]) == tuple(x.shape[2:])
         return xp.empty_like(x, dtype=dtype) if tiles else xp.zeros_like(x, dtype=dtype)
 
-    @staticmethod
-    def _split_axis(x):
-        """N or C, whichever x's memory steps over furthest: parts over other images or channels."""
-        return halves.outer_axis(x, (0, 1))
-
     @property
     def _overlapping(self):
         return self.stride[0] < self.kernel_size[0] or self.stride[1] < self.kernel_size[1]
@@ -57,29 +50,17 @@ class MaxPool2D(_Taps, reference.MaxPool2D):
     def forward(self, x, training=False):
         xp = backend.xp()
         ho, wo = self.out_size(x)
-        y = xp.empty_like(self._taps(x, ho, wo)[0])  # memory order of x
-        halves.each(lambda y_p, x_p: self._forward_part(x_p, y_p, ho, wo), y, x, axis=self._split_axis(x))
+        taps = self._taps(x, ho, wo)
+        y = xp.maximum(taps[0], taps[1]) if len(taps) > 1 else taps[0].copy()
+        for tap in taps[2:]:
+            xp.maximum(y, tap, out=y)
         self._x, self._y = x, y
         return y
 
-    def _forward_part(self, x, y, ho, wo):
-        xp = backend.xp()
-        taps = self._taps(x, ho, wo)
-        if len(taps) == 1:
-            xp.copyto(y, taps[0])
-            return
-        xp.maximum(taps[0], taps[1], out=y)
-        for tap in taps[2:]:
-            xp.maximum(y, tap, out=y)
-
     def backward(self, dy):
+        xp = backend.xp()
         x, y = self._x, self._y
         dx = self._grad_buffer(x, *y.shape[2:], dy.dtype)
-        halves.each(self._backward_part, dx, x, y, dy, axis=self._split_axis(x))
-        return dx
-
-    def _backward_part(self, dx, x, y, dy):
-        xp = backend.xp()
         rest = xp.copy(dy)  # gradient not yet routed to an earlier maximal tap (memory order kept)
         x_taps, dx_taps = self._taps(x, *y.shape[2:]), self._taps(dx, *y.shape[2:])
         for i, (x_tap, dx_tap) in enumerate(zip(x_taps, dx_taps)):
@@ -95,44 +76,32 @@ class MaxPool2D(_Taps, reference.MaxPool2D):
             else:  # disjoint windows: write straight into dx
                 xp.multiply(rest, x_tap == y, out=dx_tap)
                 rest -= dx_tap
+        return dx
 
 
 class AvgPool2D(_Taps, reference.AvgPool2D):
     """The reference AvgPool2D with tuned forward and backward."""
 
     def forward(self, x, training=False):
-        xp = backend.xp()
         ho, wo = self.out_size(x)
-        y = xp.empty_like(self._taps(x, ho, wo)[0])
-        halves.each(lambda y_p, x_p: self._forward_part(x_p, y_p, ho, wo), y, x, axis=self._split_axis(x))
-        self._x = x
-        return y
-
-    def _forward_part(self, x, y, ho, wo):
-        xp = backend.xp()
         taps = self._taps(x, ho, wo)
-        if len(taps) == 1:
-            xp.copyto(y, taps[0])
-        else:
-            xp.add(taps[0], taps[1], out=y)
+        y = taps[0] + taps[1] if len(taps) > 1 else taps[0].copy()
         for tap in taps[2:]:
             y += tap
         y *= 1.0 / len(taps)
+        self._x = x
+        return y
 
     def backward(self, dy):
         ho, wo = dy.shape[2:]
         dx = self._grad_buffer(self._x, ho, wo, dy.dtype)
-        halves.each(self._backward_part, dx, dy, axis=self._split_axis(self._x))
-        return dx
-
-    def _backward_part(self, dx, dy):
-        ho, wo = dy.shape[2:]
         share = dy * (1.0 / (self.kernel_size[0] * self.kernel_size[1]))
         for dx_tap in self._taps(dx, ho, wo):
             if self._overlapping:
                 dx_tap += share
             else:
                 dx_tap[...] = share
+        return dx
 
 
 class GlobalAvgPool2D(reference.GlobalAvgPool2D):
