@@ -95,32 +95,42 @@ def _generate(n_syn: int, n_neg: int, seed: int, workers: int):
     same either way."""
     if workers >= 2 and n_syn and n_neg:
         import multiprocessing
+        import warnings
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
-        with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
-            digits, negatives = (
-                pool.submit(synthetic_digits, n_syn, seed),
-                pool.submit(synthetic_negatives, n_neg, seed),
-            )
-            (sx, sy), nx = digits.result(), negatives.result()
-        return sx, sy, nx
+        try:
+            with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+                digits, negatives = (
+                    pool.submit(synthetic_digits, n_syn, seed),
+                    pool.submit(synthetic_negatives, n_neg, seed),
+                )
+                (sx, sy), nx = digits.result(), negatives.result()
+            return sx, sy, nx
+        except BrokenProcessPool:  # e.g. a main module a fresh process cannot import (python reading stdin)
+            warnings.warn("could not start worker processes; drawing the pictures in this process", stacklevel=3)
     sx, sy = synthetic_digits(n_syn, seed) if n_syn else (None, None)
     return sx, sy, synthetic_negatives(n_neg, seed) if n_neg else None
 
 
-PARALLEL_MIN = 2000  # generate in two processes from this many pictures on (below, starting them costs more)
+PARALLEL_MIN = 2000  # below this many pictures, starting two processes costs more than it saves
 
 
-def training_images(x, y, cfg: dict, workers: int | None = None):
+def generation_workers(cfg: dict) -> int:
+    """Processes for drawing cfg's pictures: 2 when the machine has 2 or more cores and there are at least
+    PARALLEL_MIN pictures, else 1. For callers whose main module is guarded (``if __name__ == "__main__"``),
+    as ``digitnet train`` is: a "spawn" process imports the main module again."""
+    total = int(cfg.get("synthetic") or 0) + int(cfg.get("negatives") or 0)
+    return min(2, os.cpu_count() or 1) if total >= PARALLEL_MIN else 1
+
+
+def training_images(x, y, cfg: dict, workers: int = 1):
     """MNIST training images (N, 28, 28) uint8 and labels with cfg's generator digits and negatives appended.
 
-    ``workers``: processes drawing the pictures (default: 2 when the machine has 2 or more cores and there
-    are at least PARALLEL_MIN pictures, else 1)."""
+    ``workers``: processes drawing the pictures (1: in this process; 2: see ``generation_workers``)."""
     n_syn, n_neg, seed = int(cfg.get("synthetic") or 0), int(cfg.get("negatives") or 0), int(cfg.get("seed") or 0)
     if n_syn < 0 or n_neg < 0:
         raise ValueError(f"synthetic and negatives must be counts >= 0, got {n_syn} and {n_neg}")
-    if workers is None:
-        workers = min(2, os.cpu_count() or 1) if n_syn + n_neg >= PARALLEL_MIN else 1
     xs, ys = [np.asarray(x)], [np.asarray(y, dtype=np.int64)]
     sx, sy, nx = _generate(n_syn, n_neg, seed, workers)
     if sx is not None:

@@ -384,7 +384,7 @@ def run(args) -> int:
         train_x, train_y = train_x[: cfg["train_size"]], train_y[: cfg["train_size"]]
     from digitnet import handwriting
 
-    train_x, train_y = handwriting.training_images(train_x, train_y, cfg)
+    train_x, train_y = handwriting.training_images(train_x, train_y, cfg, handwriting.generation_workers(cfg))
     if model is None:
         model = build_model(cfg)
     model.preprocessing = handwriting.preprocessing(PREPROCESSING, cfg)
