@@ -27,6 +27,8 @@ from digitnet import calibration, rejection
 
 VALIDATION_SEED_OFFSET = 7919  # generator seeds for validation images differ from training ones
 REJECT_TARGET = 0.005  # share of validation digits the threshold may reject
+NEGATIVE_SHARES = {"shape": 2.0}  # shares of the n negatives per kind (others 1): shapes are the most varied kind
+PARALLEL_MIN = 2000  # below this many pictures, starting two processes costs more than it saves
 
 
 def _uint8(images) -> np.ndarray:
@@ -42,9 +44,6 @@ def synthetic_digits(n: int, seed: int):
 
     images, labels = synth.mnist_style_digits(int(n), split="train", seed=int(seed))
     return _uint8(images), np.asarray(labels, dtype=np.int64)
-
-
-NEGATIVE_SHARES = {"shape": 2.0}  # shares of the n negatives per kind (others 1): shapes are the most varied kind
 
 
 def synthetic_negatives(n: int, seed: int) -> np.ndarray:
@@ -111,9 +110,6 @@ def _generate(n_syn: int, n_neg: int, seed: int, workers: int):
             warnings.warn("could not start worker processes; drawing the pictures in this process", stacklevel=3)
     sx, sy = synthetic_digits(n_syn, seed) if n_syn else (None, None)
     return sx, sy, synthetic_negatives(n_neg, seed) if n_neg else None
-
-
-PARALLEL_MIN = 2000  # below this many pictures, starting two processes costs more than it saves
 
 
 def generation_workers(cfg: dict) -> int:

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from digitnet.commands._common import add_data_options, formatter, load_model, load_split, model_inputs
+from digitnet.commands._common import add_data_options, formatter, load_model, load_split
 
 EXAMPLES = """examples:
   digitnet plot runs/lenet5-20261121-101500                  # all figures into that run's plots/ folder
@@ -51,7 +51,8 @@ def run(args) -> int:
         prefix = os.path.join(out, f"{tag}-" if tag else "")
         if test is not None:
             images, labels = test
-            proba = Recognizer(model).probabilities_from_logits(model.predict_logits(model_inputs(images, model)))
+            recognizer = Recognizer(model)
+            proba = recognizer.probabilities_from_logits(recognizer.logits(images))
             pred = proba.argmax(axis=1)
             if "confusion" in wanted:
                 cm = metrics.confusion_matrix(labels, pred)
