@@ -8,7 +8,8 @@
                                      training images (N, 28, 28) uint8
     model_options(cfg)               {"classes": 11} when negatives are trained, else {}
     preprocessing(spec, cfg)         the model file's input spec, with "centre": "mass" when cfg["centre"]
-                                     asks (inputs re-centred by their centre of mass, see data.inputs)
+                                     asks (inputs re-centred by their centre of mass, see data.inputs),
+                                     and test-time views at +-cfg["tta"] degrees when > 0 (test_time)
     fit_after_training(model, ...)   temperature on the validation digits (digitnet.calibration) and the
                                      rejection rule with its threshold (digitnet.rejection), stored in
                                      model.calibration and model.rejection before the final save
@@ -23,7 +24,7 @@ import os
 
 import numpy as np
 
-from digitnet import calibration, rejection
+from digitnet import calibration, rejection, test_time
 
 VALIDATION_SEED_OFFSET = 7919  # generator seeds for validation images differ from training ones
 REJECT_TARGET = 0.005  # share of validation digits the threshold may reject
@@ -77,13 +78,15 @@ def model_options(cfg: dict) -> dict:
 
 
 def preprocessing(spec: dict, cfg: dict) -> dict:
-    """``spec`` with cfg["centre"] ("none" or "mass") recorded when it is not "none"."""
+    """``spec`` with cfg["centre"] ("none" or "mass") recorded when it is not "none", and the test-time
+    rotations +-cfg["tta"] degrees when cfg["tta"] > 0."""
     from digitnet.data.inputs import CENTRES
 
     centre = cfg.get("centre") or "none"
     if centre not in CENTRES:
         raise ValueError(f"centre must be one of {', '.join(CENTRES)}, got {centre!r}")
-    return {**spec, "centre": centre} if centre != "none" else dict(spec)
+    out = {**spec, "centre": centre} if centre != "none" else dict(spec)
+    return {**out, **test_time.spec(cfg.get("tta") or 0)}
 
 
 def _generate(n_syn: int, n_neg: int, seed: int, workers: int):

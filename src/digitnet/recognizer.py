@@ -10,7 +10,8 @@ Per image:
    has a rejection config;
 2. ``preprocess.to_mnist``: crop to the ink, fit in 20x20, centre by mass in 28x28 (skipped by
    ``predict_mnist_style`` for images that are MNIST-style already, e.g. the MNIST test set);
-3. the network's logits z (10, or 11 with a "not a digit" output);
+3. the network's logits z (10, or 11 with a "not a digit" output), averaged over the image and its
+   rotated copies when the model file records test-time views (``test_time``);
 4. probabilities p = softmax(z[:10] / T), T from ``model.calibration`` (1 when absent);
 5. the not-a-digit score of ``rejection.scores``, rejected when above the fitted threshold.
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from digitnet import calibration, digitmodel, rejection
+from digitnet import calibration, digitmodel, rejection, test_time
 
 
 @dataclass
@@ -66,6 +67,7 @@ def check_digit_model(model) -> None:
     digitmodel.check_digit_model(model)
     calibration.check(getattr(model, "calibration", None) or {})
     rejection.check(getattr(model, "rejection", None) or {})
+    test_time.rotations(model)
 
 
 def load_model(path, compile: bool = False):
@@ -76,16 +78,18 @@ def load_model(path, compile: bool = False):
 class Recognizer:
     """A digit model with its preprocessing, temperature and rejection rule (see the module docstring)."""
 
-    def __init__(self, model, path=None):
+    def __init__(self, model, path=None, views: bool = True):
+        """``views=False`` answers from the image alone, ignoring the model file's test-time views."""
         check_digit_model(model)
         self.model = model
         self.path = None if path is None else str(path)
         self.temperature = calibration.temperature(model)
         self.rejection = rejection.check(getattr(model, "rejection", None) or {})
+        self.rotations = test_time.rotations(model) if views else ()
 
     @classmethod
-    def load(cls, path) -> "Recognizer":
-        return cls(load_model(path), path)
+    def load(cls, path, views: bool = True) -> "Recognizer":
+        return cls(load_model(path), path, views)
 
     # --- the steps ------------------------------------------------------------
     @staticmethod
@@ -114,7 +118,12 @@ class Recognizer:
         return (np.stack(out) if out else np.zeros((0, 28, 28), np.float32)), reasons, blanks
 
     def logits(self, images28) -> np.ndarray:
-        """Raw network outputs (N, 10 or 11) for MNIST-style images (N, 28, 28), uint8 or floats in [0, 1]."""
+        """Network outputs (N, 10 or 11) for MNIST-style images (N, 28, 28), uint8 or floats in [0, 1]:
+        the raw logits, averaged over the test-time views when the model has them."""
+        return test_time.averaged_logits(self.network_logits, images28, self.rotations)
+
+    def network_logits(self, images28) -> np.ndarray:
+        """The network's raw outputs (N, 10 or 11) for the images themselves (no test-time views)."""
         from digitnet.data.inputs import model_inputs
 
         x = model_inputs(np.asarray(images28), self.model, {"scale": 1 / 255, "layout": "image"})

@@ -80,6 +80,7 @@ _RECIPES = {  # CLI keys (see digitnet.commands.train). Test accuracy measured w
         "centre": "mass",
         "synthetic": 8000,
         "negatives": 6000,
+        "tta": 10,
     },
     # reader: 99.47% / 99.48% test (seeds 0 / 1), held-out out-of-MNIST digits 96.25% / 97.00%
     # (docs/handwriting.md); the first recipe (shift=2,rotate=10,zoom=0.1, 5000 + 4500, no 16-px pictures):

@@ -90,8 +90,9 @@ class AppModel:
 
     def answer_drawing(self, image28: np.ndarray, drawing):
         """(probabilities (10,), saliency (28, 28), Prediction) for a raw drawing and its MNIST-style image
-        ``image28`` (``to_mnist`` of it): one forward pass, judged by the Recognizer's rule (temperature, the
-        ink checks on the raw drawing, the not-a-digit threshold), as ``digitnet predict`` judges a file."""
+        ``image28`` (``to_mnist`` of it): one forward pass and one per test-time view, judged by the Recognizer's
+        rule (temperature, the ink checks on the raw drawing, the not-a-digit threshold), as ``digitnet predict``
+        judges a file."""
         from digitnet import rejection
 
         probabilities, saliency, logits = self._forward(image28)
@@ -108,7 +109,11 @@ class AppModel:
             seed = backend.xp().zeros_like(logits)
             seed[0, top] = 1
             dx = self.model.backward(seed)
-        return probabilities, backend.to_numpy(dx).reshape(IMAGE_SIDE, IMAGE_SIDE), backend.to_numpy(logits)
+            logits = backend.to_numpy(logits)
+            if self.recognizer.rotations:  # the answer averages the test-time views; saliency is of the image
+                logits = self.recognizer.logits(image28[None])
+                probabilities = self.recognizer.probabilities_from_logits(logits)[0]
+        return probabilities, backend.to_numpy(dx).reshape(IMAGE_SIDE, IMAGE_SIDE), logits
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Digit probabilities (N, 10) for images (N, 28, 28), uint8 or floats in [0, 1] (temperature-calibrated)."""

@@ -38,6 +38,11 @@ def register(sub):
         "digit) instead of the test set",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--no-tta",
+        action="store_true",
+        help="answer from each image alone, without the model file's test-time views (rotated copies)",
+    )
     add_data_options(p)
     p.set_defaults(func=run)
 
@@ -133,13 +138,14 @@ def build_report(recognizer, images28, labels, kinds=None, raw_images=None, halv
 def run(args) -> int:
     from digitnet.recognizer import Recognizer
 
-    recognizer = Recognizer.load(args.model)
+    recognizer = Recognizer.load(args.model, views=not args.no_tta)
     if args.images:
         images, labels, kinds, raws = read_image_folder(args.images)
         rep = build_report(recognizer, images, labels, kinds, raws)
     else:
         images, labels = load_split(args, "test")
         rep = build_report(recognizer, images, labels, halves=True)
+    rep["test_time_rotations"] = list(recognizer.rotations)
     if args.json:
         print(json.dumps(rep, indent=1))
         return 0
@@ -152,6 +158,9 @@ def print_report(rep):
         f"accuracy {rep['accuracy']:.4f}  ({rep['n'] - rep['errors']}/{rep['n']}, {rep['errors']} errors)"
         f"   top-2 accuracy {rep['top2_accuracy']:.4f}"
     )
+    if rep.get("test_time_rotations"):
+        angles = ", ".join(f"{a:+g}" for a in rep["test_time_rotations"])
+        print(f"answers average each image with its copies rotated by {angles} degrees (--no-tta: without)")
     if "halves" in rep:
         h = rep["halves"]
         print(f"first {h['split_at']} images {h['first']:.4f}   last {rep['n'] - h['split_at']} images {h['last']:.4f}")

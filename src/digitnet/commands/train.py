@@ -56,6 +56,7 @@ DEFAULTS = {
     "synthetic": 0,
     "negatives": 0,
     "centre": "none",
+    "tta": 0,
 }  # generator digits / "not a digit" images (digitnet.handwriting)
 MLP_ONLY = ("hidden", "activation", "dropout", "init")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "onecycle")
@@ -94,6 +95,12 @@ def register(sub):
     p.add_argument("--synthetic", type=int, help="generator digits (train styles) added to the training set")
     p.add_argument("--negatives", type=int, help="'not a digit' pictures added as class 10 (reader, lenet5, ...)")
     p.add_argument("--centre", choices=["none", "mass"], help="re-centre inputs by their centre of mass")
+    p.add_argument(
+        "--tta",
+        type=float,
+        metavar="DEGREES",
+        help="test-time views: answers average the image and copies rotated by +-DEGREES (0: off)",
+    )
     p.add_argument(
         "--validation",
         type=float,
@@ -191,6 +198,7 @@ def validate(cfg) -> None:
     opt.integer("synthetic", cfg["synthetic"], low=0, high=1_000_000)
     opt.integer("negatives", cfg["negatives"], low=0, high=1_000_000)
     opt.choice("centre", cfg["centre"], ("none", "mass"))
+    opt.number("tta", cfg["tta"], low=0.0, high=45.0)
     if cfg["augment"] is not None and not isinstance(cfg["augment"], str):
         raise ValueError(f"--augment must be text like 'shift=2,rotate=10', got {cfg['augment']!r}")
     if cfg["augment"]:
