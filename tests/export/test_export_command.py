@@ -27,6 +27,17 @@ def test_export_run_folder_writes_model_onnx(tmp_path, capsys, random_images):
     assert cli.main(["export", str(tmp_path / "run"), "--overwrite", "-o", str(tmp_path / "x.onnx")]) == 0
 
 
+def test_test_time_views_are_left_out_of_the_graph_and_said_so(tmp_path, capsys, random_images):
+    model = zoo.build("mlp-16-16", seed=1)
+    model.preprocessing = {"scale": 1 / 255, "layout": "image", "test_time_rotations": [-10.0, 10.0]}
+    nn.save(model, tmp_path / "run" / "model.npz")
+    assert cli.main(["export", str(tmp_path / "run")]) == 0
+    assert "copies rotated by -10, +10 degrees) are not in it" in capsys.readouterr().out
+    session = ort.InferenceSession(str(tmp_path / "run" / "model.onnx"), providers=["CPUExecutionProvider"])
+    expected = model.predict_proba(random_images[:, None].astype(np.float32) / 255)  # the image alone
+    assert np.abs(run_session(session, random_images)["probabilities"] - expected).max() < 1e-5
+
+
 def test_export_with_verify(tmp_path, capsys, mnist_path):
     _, path = saved_model(tmp_path)
     out = tmp_path / "m.onnx"

@@ -69,6 +69,12 @@ def run(args) -> int:
         f"wrote {out} ({os.path.getsize(out):,} bytes, ONNX opset 13): input 'image' float32 (N, 1, 28, 28) "
         f"raw 0..255 -> 'probabilities' (N, {n_out}), 'logits' (N, {n_out})"
     )
+    angles = (model.preprocessing or {}).get("test_time_rotations")
+    if angles:
+        print(
+            f"note: the graph answers from each image alone; the model's test-time views (copies rotated by "
+            f"{', '.join(f'{a:+g}' for a in angles)} degrees) are not in it (as digitnet evaluate --no-tta)"
+        )
     if args.verify:
         images, _ = load_split(args, "test")
         if args.verify > len(images):

@@ -7,8 +7,10 @@ Follows ``digitnet.data.inputs.apply_spec`` for integer images, key by key:
     x = (x - mean) / std                  "mean", "std" (default 0 and 1)
     reshape to (N, *model.input_shape)    "layout" image (N, 1, H, W) or flat (N, H*W)
 
-"augment" is a record of training and changes nothing at inference. Any other key is refused
-(ExportError naming it) rather than silently left out of the graph.
+"augment" is a record of training and changes nothing at inference. "test_time_rotations" (the
+Recognizer's test-time views, digitnet.test_time) is left out of the graph, which answers from each
+image alone, as ``digitnet evaluate --no-tta`` does; ``digitnet export`` says so when it writes one.
+Any other key is refused (ExportError naming it) rather than silently left out of the graph.
 
 Centre by mass moves each image by whole pixels, filling with 0, so its centre of mass lands on
 (H/2, W/2); blank images stay as they are:
@@ -29,7 +31,7 @@ import numpy as np
 from digitnet.data.inputs import LAYOUTS, preprocessing_spec
 from digitnet.export.layers import ExportError
 
-KNOWN_KEYS = {"scale", "mean", "std", "layout", "centre", "augment"}
+KNOWN_KEYS = {"scale", "mean", "std", "layout", "centre", "augment", "test_time_rotations"}
 CENTRES = ("none", "mass")
 
 
