@@ -1,4 +1,8 @@
-"""``digitnet robustness MODEL...``: accuracy under shifts, rotations, noise, thickness and FGSM/PGD attacks."""
+"""``digitnet robustness MODEL...``: accuracy under shifts, rotations, noise, thickness and FGSM/PGD attacks.
+
+It scores the network itself (the 10 digits of its logits): a model file's test-time views
+(digitnet.test_time) are left out, as attacks need the network's gradient.
+"""
 
 from __future__ import annotations
 
