@@ -29,6 +29,13 @@ LAYERS = [
     ("Conv2D", {"in_channels": 2, "out_channels": 3, "kernel_size": 5, "stride": 3, "padding": 2}, (2, 7, 9)),
     (
         "Conv2D",
+        {"in_channels": 2, "out_channels": 3, "kernel_size": (3, 2), "stride": (1, 2), "padding": (1, 0)},
+        (2, 7, 9),
+    ),
+    ("Conv2D", {"in_channels": 4, "out_channels": 3, "kernel_size": (3, 4), "stride": (1, 2), "padding": 1}, (4, 7, 9)),
+    ("Conv2D", {"in_channels": 4, "out_channels": 5, "kernel_size": 3, "padding": "same"}, (4, 7, 9)),
+    (
+        "Conv2D",
         {
             "in_channels": 2,
             "out_channels": 3,
