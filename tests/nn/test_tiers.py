@@ -33,7 +33,18 @@ LAYERS = [
         (2, 7, 9),
     ),
     ("Conv2D", {"in_channels": 4, "out_channels": 3, "kernel_size": (3, 4), "stride": (1, 2), "padding": 1}, (4, 7, 9)),
-    ("Conv2D", {"in_channels": 4, "out_channels": 5, "kernel_size": 3, "padding": "same"}, (4, 7, 9)),
+    ("Conv2D", {"in_channels": 5, "out_channels": 4, "kernel_size": 3, "padding": "same"}, (5, 7, 9)),
+    ("Conv2D", {"in_channels": 2, "out_channels": 2, "kernel_size": (3, 2), "padding": "same"}, (2, 7, 9)),
+    (
+        "Conv2D",
+        {
+            "in_channels": 4,
+            "out_channels": 3,
+            "kernel_size": 3,
+            "connections": [[True, False, True, True], [True, True, False, False], [False, True, True, True]],
+        },
+        (4, 7, 9),
+    ),
     (
         "Conv2D",
         {

@@ -158,16 +158,20 @@ class Conv2D(reference.Conv2D):
     def input_grad_by_flipped_kernel(self, input_hw) -> bool:
         """Whether backward computes dx as a flipped-kernel convolution of dY (else by col2im).
 
-        Possible for stride 1 with at most kernel - 1 padding on every side; chosen when the output is
-        at least as large as the input ('same' padding): otherwise the flipped convolution would also
-        multiply the zero border of its padded dY (H*W / (Ho*Wo) times col2im's products).
+        Possible for stride 1 with at most kernel - 1 padding on every side. Chosen when the output is
+        at least as large as the input (else the flipped convolution also multiplies the zero border of
+        its padded dY: H*W / (Ho*Wo) times col2im's products) and its row matrix (O*kw, Hq*W*N), Hq the
+        padded dY's height, is no larger than col2im's accumulator (I*kw, Hp*Wo*N): for 'same', O <= I.
         """
         kh, kw = self.kernel_size
         (pt, pb), (pl, pr) = self.pads
         h, w = input_hw
         _, ho, wo = self.compute_output_shape((self.in_channels, h, w))
-        possible = self.stride == (1, 1) and min(kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr) >= 0
-        return possible and ho * wo >= h * w
+        full = (kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr)
+        if self.stride != (1, 1) or min(full) < 0 or ho * wo < h * w:
+            return False
+        flipped_rows = self.out_channels * (ho + full[0] + full[1]) * w
+        return flipped_rows <= self.in_channels * (h + pt + pb) * wo
 
     def _input_grad(self, dy, dy_cols, x_shape, ho, wo, hp, wp):
         """dx (N, I, H, W), by one of three exact methods (see row_shifts.py for the last two).
