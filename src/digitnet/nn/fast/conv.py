@@ -70,13 +70,18 @@ class Conv2D(reference.Conv2D):
         return (hp - kh) // self.stride[0] + 1, (wp - kw) // self.stride[1] + 1, hp, wp
 
     def _im2col(self, x, ho, wo):
-        """Patch matrix cols (I*kh*kw, Ho*Wo*N), rows ordered (i, u, v), columns (r, q, n)."""
+        """Patch matrix cols (I*kh*kw, Ho*Wo*N), rows ordered (i, u, v), columns (r, q, n), and with a
+        bias a last row of ones: then [W2 | b] @ cols adds the bias, and dY @ cols.T ends with db."""
+        xp = backend.xp()
         xt = self._batch_last(x)
         c, _, _, n = xt.shape
         kh, kw = self.kernel_size
-        cols = self._work.get("cols", (c, kh, kw, ho, wo, n), x.dtype)
-        backend.xp().copyto(cols, im2col.windows(xt, kh, kw, *self.stride, ho, wo))
-        return cols.reshape(c * kh * kw, ho * wo * n)
+        k = c * kh * kw
+        cols = self._work.get("cols", (k + int(self.use_bias), ho * wo * n), x.dtype)
+        xp.copyto(cols[:k].reshape(c, kh, kw, ho, wo, n), im2col.windows(xt, kh, kw, *self.stride, ho, wo))
+        if self.use_bias:
+            cols[k] = 1
+        return cols
 
     def patches_by_row_shifts(self) -> bool:
         """Whether the layer works from the row matrix P (row_shifts.py) instead of the patch matrix cols.
@@ -88,7 +93,7 @@ class Conv2D(reference.Conv2D):
         return self.stride[0] == 1 and kh > 1 and self.in_channels * kh * kw > blocked.STACKED_MAX_FAN_IN
 
     def _patches_of(self, x, ho, wo):
-        """("rows", P (I*kw, Hp*Wo*N)) or ("cols", cols (I*kh*kw, Ho*Wo*N)) of x, in reused buffers."""
+        """("rows", P (I*kw, Hp*Wo*N)) or ("cols", cols (I*kh*kw [+ 1], Ho*Wo*N)) of x, in reused buffers."""
         if not self.patches_by_row_shifts():
             return "cols", self._im2col(x, ho, wo)
         xt = self._batch_last(x)
@@ -122,10 +127,13 @@ class Conv2D(reference.Conv2D):
             term = self._work.get("term", (o, ho * wo * n), x.dtype)
             weight = self._weight2d().reshape(self.params["weight"].shape)
             y_cols = row_shifts.conv_product(weight, patches, ho, wo, n, term)
-        else:
-            y_cols = self._weight2d() @ patches  # (O, Ho*Wo*N), a fresh array: batch-last memory
-        if self.use_bias:
-            y_cols += self.params["bias"][:, None]
+            if self.use_bias:
+                y_cols += self.params["bias"][:, None]
+        else:  # (O, Ho*Wo*N), a fresh array: batch-last memory
+            weight = self._weight2d()
+            if self.use_bias:  # [W2 | b] against cols' row of ones
+                weight = xp.concatenate([weight, self.params["bias"][:, None]], axis=1)
+            y_cols = weight @ patches
         return batch_last_as_nchw(y_cols.reshape(o, ho, wo, n))
 
     def backward(self, dy):
@@ -140,15 +148,19 @@ class Conv2D(reference.Conv2D):
         if not dy_t.flags.c_contiguous:
             dy_t = im2col.to_batch_last(dy, self._work.get("dy_t", (o, ho, wo, n), dy.dtype))
         dy_cols = dy_t.reshape(o, ho * wo * n)
-        if self.use_bias:  # a matrix-vector product beats dy.sum(axis=(0, 2, 3))
-            self.grads["bias"] = dy_cols @ xp.ones(ho * wo * n, dtype=dy.dtype)
         shape = self.params["weight"].shape
         if kind == "rows":
+            if self.use_bias:  # a matrix-vector product beats dy.sum(axis=(0, 2, 3))
+                self.grads["bias"] = dy_cols @ xp.ones(ho * wo * n, dtype=dy.dtype)
             d_weight = row_shifts.weight_grad(patches, dy_cols, *self.kernel_size, ho, wo, n)
-        elif patches.shape[0] <= blocked.STACKED_MAX_FAN_IN and ho > 1:  # small fan-in: a product per output row
-            d_weight = blocked.stacked_weight_grad(dy_cols, patches, ho).reshape(shape)
-        else:
-            d_weight = (patches @ dy_cols.T).T.reshape(shape)  # this order: up to 15% faster
+        else:  # with a bias, cols' row of ones makes the last column of dY @ cols.T the bias gradient
+            if self.in_channels * self.kernel_size[0] * self.kernel_size[1] <= blocked.STACKED_MAX_FAN_IN and ho > 1:
+                d_cols = blocked.stacked_weight_grad(dy_cols, patches, ho)  # small fan-in: a product per output row
+            else:
+                d_cols = (patches @ dy_cols.T).T  # this order: up to 15% faster
+            if self.use_bias:
+                self.grads["bias"], d_cols = d_cols[:, -1].copy(), d_cols[:, :-1]
+            d_weight = d_cols.reshape(shape)
         mask = self._mask(d_weight.dtype)
         self.grads["weight"] = d_weight if mask is None else d_weight * mask
         if not self.needs_input_grad:
