@@ -56,8 +56,11 @@ class Conv2D(reference.Conv2D):
 
     # --- computation ----------------------------------------------------
     def _batch_last(self, x, name="xt"):
-        """x (N, C, H, W) as a zero-padded batch-last image (C, Hp, Wp, N) in a reused buffer."""
+        """x (N, C, H, W) as a zero-padded batch-last image (C, Hp, Wp, N) in a reused buffer, or without
+        padding x's own memory when that is batch-last already (the patches are copied from it at once)."""
         (pt, pb), (pl, pr) = self.pads
+        if pt == pb == pl == pr == 0 and x.transpose(1, 2, 3, 0).flags.c_contiguous:
+            return x.transpose(1, 2, 3, 0)
         n, c, h, w = x.shape
         buffer = self._work.get(name, (c, h + pt + pb, w + pl + pr, n), x.dtype, zeros=True)
         return im2col.to_batch_last(x, buffer, pt, pl)  # the borders stay zero
