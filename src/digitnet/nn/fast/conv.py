@@ -89,11 +89,12 @@ class Conv2D(reference.Conv2D):
     def patches_by_row_shifts(self) -> bool:
         """Whether the layer works from the row matrix P (row_shifts.py) instead of the patch matrix cols.
 
-        For vertical stride 1, a kernel taller than one row and a fan-in I*kh*kw above
-        ``blocked.STACKED_MAX_FAN_IN`` (a small fan-in keeps cols, for its stacked weight gradient).
+        For vertical stride 1, a kernel taller than one row and at least ``row_shifts.MIN_ROWS`` rows
+        I*kw in P (thinner products lose what the smaller copy saves; a small fan-in also keeps cols
+        for its stacked weight gradient).
         """
         kh, kw = self.kernel_size
-        return self.stride[0] == 1 and kh > 1 and self.in_channels * kh * kw > blocked.STACKED_MAX_FAN_IN
+        return self.stride[0] == 1 and kh > 1 and self.in_channels * kw >= row_shifts.MIN_ROWS
 
     def _patches_of(self, x, ho, wo):
         """("rows", P (I*kw, Hp*Wo*N)) or ("cols", cols (I*kh*kw [+ 1], Ho*Wo*N)) of x, in reused buffers."""
