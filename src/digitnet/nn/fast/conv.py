@@ -1,4 +1,4 @@
-"""2-D convolution, tuned: batch-last memory, reused buffers, two ways to the input gradient.
+"""2-D convolution, tuned: batch-last memory, reused buffers, partial im2col, three ways to dx.
 
 The same numbers as the reference Conv2D (digitnet/nn/layers/conv.py, which
 explains the im2col formulation); this class changes only how they are
@@ -6,10 +6,13 @@ computed:
 
     x (N, I, H, W) is copied once, with its zero padding, into a batch-last
     image (I, Hp, Wp, N) in a reused buffer; the patch matrix cols
-    (I*kh*kw, Ho*Wo*N) is one strided copy of it (see im2col.py), so
+    (I*kh*kw, Ho*Wo*N) is one strided copy of it (see im2col.py), or for vertical stride 1 and
+    wide layers only its kw horizontal shifts are copied, the kh vertical ones being views
+    (row_shifts.py: every product below then becomes kh smaller ones), so
 
     forward    Y     = W2 @ cols + b                  (returned as an NCHW view: batch_last_as_nchw)
     backward   dW2   = dY @ cols.T                    db = dY @ 1
+               (with cols, b and db come through a row of ones appended to cols)
                dx = col2im(W2.T @ dY), or for 'same' padding a convolution of dY with the
                flipped kernel; both by row shifts where the vertical stride is 1 (row_shifts.py)
 
