@@ -131,9 +131,8 @@ class Conv2D(reference.Conv2D):
         self._x = x
         self._patches = kind, patches = self._patches_of(x, ho, wo)
         if kind == "rows":
-            term = self._work.get("term", (o, ho * wo * n), x.dtype)
             weight = self._weight2d().reshape(self.params["weight"].shape)
-            y_cols = row_shifts.conv_product(weight, patches, ho, wo, n, term)
+            y_cols = row_shifts.conv_product(weight, patches, ho, wo, n, self._work, "y_")
             if self.use_bias:
                 y_cols += self.params["bias"][:, None]
         else:  # (O, Ho*Wo*N), a fresh array: batch-last memory
@@ -212,9 +211,9 @@ class Conv2D(reference.Conv2D):
             )
             dy_pad[:, full[0] : full[0] + ho, full[2] : full[2] + wo, :] = dy_cols.reshape(o, ho, wo, n)
             rows = self._work.get("dy_rows", (o, kw, dy_pad.shape[1], w, n), dy.dtype)
-            term = self._work.get("dx_term", (c, h * w * n), dy.dtype)
             flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (I, O, kh, kw)
-            dx_t = row_shifts.conv_product(flipped, row_shifts.row_matrix(dy_pad, kw, 1, w, rows), h, w, n, term)
+            dy_rows = row_shifts.row_matrix(dy_pad, kw, 1, w, rows)
+            dx_t = row_shifts.conv_product(flipped, dy_rows, h, w, n, self._work, "dx_")
             return batch_last_as_nchw(dx_t.reshape(c, h, w, n))
         dx_t = self._work.get("dx_t", (c, hp, wp, n), dy.dtype)
         dx_t.fill(0)

@@ -17,6 +17,7 @@ and a product with the patch matrix becomes kh products over views of a
 matrix kh times smaller than cols:
 
     Y = W2 @ cols    = sum_u W[:, :, u, :] (O, C*kw) @ P_u                      (conv_product)
+                     (or one product [W[:, :, 0, :]; ...] @ P, then the kh shifted sums)
     dW = dY @ cols.T : dW[:, :, u, :] = dY @ P_u.T                               (weight_grad)
     dx = col2im(W2.T @ dY) : dP[:, u*Wo*N : ...] += W[:, :, u, :].T @ dY for every u,
                        then dx[c, r, q*sw + v, n] += dP[(c, v), (r, q, n)]       (col2im)
@@ -57,12 +58,30 @@ def weight_rows(weight, u: int):
     return backend.xp().ascontiguousarray(weight[:, :, u, :]).reshape(o, -1)
 
 
-def conv_product(weight, p, ho: int, wo: int, n: int, term):
-    """Y (O, Ho*Wo*N) = W2 @ cols = sum_u W[:, :, u, :] @ P_u, for weight (O, C, kh, kw); ``term`` is an
-    (O, Ho*Wo*N) buffer for the products after the first. Returns a fresh array."""
+def conv_product(weight, p, ho: int, wo: int, n: int, work, prefix: str):
+    """Y (O, Ho*Wo*N) = W2 @ cols = sum_u W[:, :, u, :] @ P_u, for weight (O, C, kh, kw). Returns a fresh array.
+
+    When kh*O <= C*kw, as one product Z = [W[:, :, 0, :]; ...; W[:, :, kh-1, :]] @ P (kh*O, Hp*Wo*N),
+    no larger than P, then Y = sum_u Z[u*O : (u+1)*O] shifted by u rows (P is packed for BLAS once);
+    else as kh products over the views P_u. ``work`` (an im2col.Workspace) holds Z or the product
+    buffer under names starting with ``prefix``.
+    """
     xp = backend.xp()
+    o, c, kh, kw = weight.shape
+    if kh == 1:
+        return weight_rows(weight, 0) @ shift(p, 0, ho, wo, n)
+    m = ho * wo * n
+    if kh * o <= c * kw:
+        z = work.get(prefix + "stacked", (kh * o, p.shape[1]), p.dtype)
+        stacked = xp.ascontiguousarray(weight.transpose(2, 0, 1, 3)).reshape(kh * o, c * kw)  # rows (u, o)
+        xp.matmul(stacked, p, out=z)
+        y = z[:o, :m] + shift(z[o : 2 * o], 1, ho, wo, n)
+        for u in range(2, kh):
+            y += shift(z[u * o : (u + 1) * o], u, ho, wo, n)
+        return y
+    term = work.get(prefix + "term", (o, m), p.dtype)
     y = weight_rows(weight, 0) @ shift(p, 0, ho, wo, n)
-    for u in range(1, weight.shape[2]):
+    for u in range(1, kh):
         xp.matmul(weight_rows(weight, u), shift(p, u, ho, wo, n), out=term)
         y += term
     return y
