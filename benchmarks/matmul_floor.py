@@ -4,7 +4,8 @@
 
 For each zoo model this lists the matrix products one digitnet training step makes (batch 64,
 float32; Conv2D: forward W2 @ cols, weight gradient cols @ dY.T, input gradient by the flipped-kernel
-product or W2.T @ dY, none for the first layer; Dense: x @ W, x.T @ dy, dy @ W.T), times them alone
+product or W2.T @ dY, none for the first layer, each as kh smaller products where the layer works by row
+shifts (fast/row_shifts.py); Dense: x @ W, x.T @ dy, dy @ W.T), times them alone
 with NumPy's BLAS on random matrices of the same shapes and orientations (best of ``--rounds``),
 and prints them next to the whole step of digitnet and of PyTorch (both from
 digitnet.bench_throughput's workers, each in its own process).
@@ -61,14 +62,19 @@ def step_products(model):
             _, ho, wo = layer.output_shape
             _, h, w = layer.input_shape
             k, m = c * kh * kw, ho * wo * BATCH
-            products += [(f"{i} conv fwd", (o, k), (k, m), False, False), (f"{i} conv dW", (k, m), (o, m), False, True)]
-            if not first:  # the flipped-kernel product, or W2.T @ dY for col2im
-                flipped = layer.input_grad_by_flipped_kernel((h, w))
-                products.append(
-                    (f"{i} conv dx", (c, o * kh * kw), (o * kh * kw, h * w * BATCH), False, False)
-                    if flipped
-                    else (f"{i} conv dx", (o, k), (o, m), True, False)
-                )
+            if layer.patches_by_row_shifts():  # kh products over row-shifted views (fast/row_shifts.py)
+                products += [(f"{i} conv fwd", (o, c * kw), (c * kw, m), False, False)] * kh
+                products += [(f"{i} conv dW", (c * kw, m), (o, m), False, True)] * kh
+            else:
+                products += [(f"{i} conv fwd", (o, k), (k, m), False, False)]
+                products += [(f"{i} conv dW", (k, m), (o, m), False, True)]
+            if not first:  # the flipped-kernel products, or W2.T @ dY for col2im (by row shifts for stride 1)
+                if layer.input_grad_by_flipped_kernel((h, w)):
+                    products += [(f"{i} conv dx", (c, o * kw), (o * kw, h * w * BATCH), False, False)] * kh
+                elif layer.stride[0] == 1:
+                    products += [(f"{i} conv dx", (o, c * kw), (o, m), True, False)] * kh
+                else:
+                    products.append((f"{i} conv dx", (o, k), (o, m), True, False))
             first = False
         elif kind == "Dense":
             n_in, n_out = layer.input_shape[0], layer.units

@@ -13,7 +13,8 @@ from digitnet.nn.loops.conv import conv2d_backward_naive, conv2d_forward_naive
 TOL = 1e-6
 
 # (batch, in, out, H, W, kernel, stride, padding): batch 1, odd sizes, stride 2, 'same', even and
-# rectangular kernels; together they reach both input-gradient methods (full conv and col2im).
+# rectangular kernels, 1x1; together they reach the fast tier's three input-gradient methods (see
+# test_cases_reach_every_input_gradient_method).
 CASES = [
     (1, 1, 2, 7, 7, 3, 1, 0),
     (2, 3, 4, 7, 9, 3, 1, "same"),
@@ -23,6 +24,10 @@ CASES = [
     (2, 6, 5, 12, 12, 5, 1, 0),
     (1, 2, 3, 5, 5, 5, 1, 2),
     (2, 4, 3, 8, 8, 3, 2, "valid"),
+    (2, 2, 3, 7, 9, (3, 2), (1, 2), (1, 0)),
+    (2, 3, 2, 6, 6, 1, 1, 0),
+    (2, 17, 3, 8, 11, (3, 4), (1, 3), (2, 1)),
+    (2, 22, 6, 7, 6, 3, 1, "same"),
 ]
 
 
@@ -66,6 +71,21 @@ def test_fast_conv_equals_naive_loops(case, rng):
     np.testing.assert_allclose(dx, dx_ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(conv.grads["weight"], dw_ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(conv.grads["bias"], db_ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.tiers("fast")
+def test_cases_reach_every_input_gradient_method(rng):
+    """Flipped kernel by row shifts, col2im by row shifts (vertical stride 1), col2im by k*k slice-adds;
+    patches as the full patch matrix and as the row matrix."""
+    methods, patches = set(), set()
+    for case in CASES:
+        conv, _ = make(case, rng)
+        patches.add(conv.patches_by_row_shifts())
+        if conv.input_grad_by_flipped_kernel(case[3:5]):
+            methods.add("flipped")
+        else:
+            methods.add("row shifts" if conv.stride[0] == 1 else "slice-adds")
+    assert methods == {"flipped", "row shifts", "slice-adds"} and patches == {True, False}
 
 
 @pytest.mark.tiers("fast")

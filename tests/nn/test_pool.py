@@ -58,12 +58,13 @@ def test_max_pool_values_and_output_shape():
     np.testing.assert_allclose(built(AvgPool2D(2), x.shape).forward(x)[0, 0], [[2.5, 4.5], [10.5, 12.5]])
 
 
-@pytest.mark.parametrize("k, s", [(2, None), (3, 2), (2, 1)])
-def test_max_pool_ties_route_to_the_first_maximum(k, s):
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("k, s", [(2, None), (3, 2), (2, 1), (3, None)])
+def test_max_pool_ties_route_to_the_first_maximum(k, s, training):
     """All-equal windows (background, zeros after ReLU): one input per window gets the gradient."""
     x = np.zeros((1, 1, 6, 6))
     layer = built(MaxPool2D(k, s), x.shape)
-    y = layer.forward(x)
+    y = layer.forward(x, training=training)
     dx = layer.backward(np.ones_like(y))
     assert dx.sum() == y.size  # no gradient duplicated across tied inputs
     stride = k if s is None else s
@@ -72,6 +73,21 @@ def test_max_pool_ties_route_to_the_first_maximum(k, s):
         for q in range(y.shape[3]):
             expected[0, 0, r * stride, q * stride] += 1  # the window's top-left element
     np.testing.assert_array_equal(dx, expected)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_max_pool_partial_ties_route_to_the_first_maximum_in_row_major_order(training):
+    windows = [
+        [[1, 3], [2, 3]],
+        [[0, 0], [5, 5]],
+        [[4, 1], [4, 4]],
+        [[2, 2], [2, 7]],
+    ]  # first max: (0,1) (1,0) (0,0) (1,1)
+    x = np.concatenate([np.array(w, dtype=float) for w in windows], axis=1)[None, None]  # (1, 1, 2, 8)
+    layer = built(MaxPool2D(2), x.shape)
+    np.testing.assert_array_equal(layer.forward(x, training=training)[0, 0], [[3, 5, 4, 7]])
+    dx = layer.backward(np.array([[[[1.0, 2.0, 3.0, 4.0]]]]))
+    np.testing.assert_array_equal(dx[0, 0], [[0, 1, 0, 0, 3, 0, 0, 0], [0, 0, 2, 0, 0, 0, 0, 4]])
 
 
 @pytest.mark.parametrize("shape, k, s", CASES, ids=str)

@@ -29,6 +29,28 @@ LAYERS = [
     ("Conv2D", {"in_channels": 2, "out_channels": 3, "kernel_size": 5, "stride": 3, "padding": 2}, (2, 7, 9)),
     (
         "Conv2D",
+        {"in_channels": 2, "out_channels": 3, "kernel_size": (3, 2), "stride": (1, 2), "padding": (1, 0)},
+        (2, 7, 9),
+    ),
+    (
+        "Conv2D",
+        {"in_channels": 16, "out_channels": 3, "kernel_size": (3, 4), "stride": (1, 2), "padding": 1},
+        (16, 7, 9),
+    ),
+    ("Conv2D", {"in_channels": 22, "out_channels": 4, "kernel_size": 3, "padding": "same"}, (22, 7, 9)),
+    ("Conv2D", {"in_channels": 2, "out_channels": 2, "kernel_size": (3, 2), "padding": "same"}, (2, 7, 9)),
+    (
+        "Conv2D",
+        {
+            "in_channels": 22,
+            "out_channels": 3,
+            "kernel_size": 3,
+            "connections": [[(i + j) % 3 != 0 for i in range(22)] for j in range(3)],
+        },
+        (22, 7, 9),
+    ),
+    (
+        "Conv2D",
         {
             "in_channels": 2,
             "out_channels": 3,

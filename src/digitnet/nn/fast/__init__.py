@@ -4,9 +4,11 @@ Each module here subclasses a reference class of the same name and overrides
 only forward/backward (layers) or ``_update`` (optimisers); constructors,
 parameters, get_config and therefore model files are the reference's.
 
-    conv.py + im2col.py   Conv2D: batch-last memory, reused buffers, two ways to dx
+    conv.py + im2col.py   Conv2D: batch-last memory, reused buffers, two ways to dx;
+    + row_shifts.py       partial im2col (kw shifts stacked, kh shifts as column-offset views)
     norm.py               BatchNorm1D / 2D: per-channel sums as matrix products
-    pool.py               MaxPool2D / AvgPool2D by strided taps, GlobalAvgPool2D as a matvec
+    pool.py               MaxPool2D / AvgPool2D by strided taps (max: which taps won, kept for backward),
+                          GlobalAvgPool2D as a matvec
     dense.py              Dense: in-place bias, bias gradient as ones @ dy
     elementwise.py        Sigmoid, ReLU, Dropout(2D), Flatten
     optim.py              every optimiser into a reused work array

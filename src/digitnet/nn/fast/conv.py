@@ -1,4 +1,4 @@
-"""2-D convolution, tuned: batch-last memory, reused buffers, two ways to the input gradient.
+"""2-D convolution, tuned: batch-last memory, reused buffers, partial im2col, three ways to dx.
 
 The same numbers as the reference Conv2D (digitnet/nn/layers/conv.py, which
 explains the im2col formulation); this class changes only how they are
@@ -6,12 +6,15 @@ computed:
 
     x (N, I, H, W) is copied once, with its zero padding, into a batch-last
     image (I, Hp, Wp, N) in a reused buffer; the patch matrix cols
-    (I*kh*kw, Ho*Wo*N) is one strided copy of it (see im2col.py), so
+    (I*kh*kw, Ho*Wo*N) is one strided copy of it (see im2col.py), or for vertical stride 1 and
+    wide layers only its kw horizontal shifts are copied, the kh vertical ones being views
+    (row_shifts.py: every product below then becomes kh smaller ones), so
 
     forward    Y     = W2 @ cols + b                  (returned as an NCHW view: batch_last_as_nchw)
     backward   dW2   = dY @ cols.T                    db = dY @ 1
-               dcols = W2.T @ dY  ->  dx by col2im (kh*kw slice-adds), or dx as a
-               convolution of dY with the flipped kernel when that moves less memory
+               (with cols, b and db come through a row of ones appended to cols)
+               dx = col2im(W2.T @ dY), or for 'same' padding a convolution of dY with the
+               flipped kernel; both by row shifts where the vertical stride is 1 (row_shifts.py)
 
 Inference splits batches whose patch matrix would exceed
 ``INFERENCE_COLS_BYTES``.
@@ -22,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from digitnet.nn import backend
-from digitnet.nn.fast import blocked, im2col
+from digitnet.nn.fast import blocked, im2col, row_shifts
 from digitnet.nn.layers import conv as reference
 
 INFERENCE_COLS_BYTES = 64 << 20  # inference splits large batches so the patch matrix stays below this
@@ -56,8 +59,11 @@ class Conv2D(reference.Conv2D):
 
     # --- computation ----------------------------------------------------
     def _batch_last(self, x, name="xt"):
-        """x (N, C, H, W) as a zero-padded batch-last image (C, Hp, Wp, N) in a reused buffer."""
+        """x (N, C, H, W) as a zero-padded batch-last image (C, Hp, Wp, N) in a reused buffer, or without
+        padding x's own memory when that is batch-last already (the patches are copied from it at once)."""
         (pt, pb), (pl, pr) = self.pads
+        if pt == pb == pl == pr == 0 and x.transpose(1, 2, 3, 0).flags.c_contiguous:
+            return x.transpose(1, 2, 3, 0)
         n, c, h, w = x.shape
         buffer = self._work.get(name, (c, h + pt + pb, w + pl + pr, n), x.dtype, zeros=True)
         return im2col.to_batch_last(x, buffer, pt, pl)  # the borders stay zero
@@ -70,13 +76,38 @@ class Conv2D(reference.Conv2D):
         return (hp - kh) // self.stride[0] + 1, (wp - kw) // self.stride[1] + 1, hp, wp
 
     def _im2col(self, x, ho, wo):
-        """Patch matrix cols (I*kh*kw, Ho*Wo*N), rows ordered (i, u, v), columns (r, q, n)."""
+        """Patch matrix cols (I*kh*kw, Ho*Wo*N), rows ordered (i, u, v), columns (r, q, n), and with a
+        bias a last row of ones: then [W2 | b] @ cols adds the bias, and dY @ cols.T ends with db."""
+        xp = backend.xp()
         xt = self._batch_last(x)
         c, _, _, n = xt.shape
         kh, kw = self.kernel_size
-        cols = self._work.get("cols", (c, kh, kw, ho, wo, n), x.dtype)
-        backend.xp().copyto(cols, im2col.windows(xt, kh, kw, *self.stride, ho, wo))
-        return cols.reshape(c * kh * kw, ho * wo * n)
+        k = c * kh * kw
+        cols = self._work.get("cols", (k + int(self.use_bias), ho * wo * n), x.dtype)
+        xp.copyto(cols[:k].reshape(c, kh, kw, ho, wo, n), im2col.windows(xt, kh, kw, *self.stride, ho, wo))
+        if self.use_bias:
+            cols[k] = 1
+        return cols
+
+    def patches_by_row_shifts(self) -> bool:
+        """Whether the layer works from the row matrix P (row_shifts.py) instead of the patch matrix cols.
+
+        For vertical stride 1, a kernel taller than one row and at least ``row_shifts.MIN_ROWS`` rows
+        I*kw in P (thinner products lose what the smaller copy saves; a small fan-in also keeps cols
+        for its stacked weight gradient).
+        """
+        kh, kw = self.kernel_size
+        return self.stride[0] == 1 and kh > 1 and self.in_channels * kw >= row_shifts.MIN_ROWS
+
+    def _patches_of(self, x, ho, wo):
+        """("rows", P (I*kw, Hp*Wo*N)) or ("cols", cols (I*kh*kw [+ 1], Ho*Wo*N)) of x, in reused buffers."""
+        if not self.patches_by_row_shifts():
+            return "cols", self._im2col(x, ho, wo)
+        xt = self._batch_last(x)
+        c, hp, _, n = xt.shape
+        kw = self.kernel_size[1]
+        rows = self._work.get("rows", (c, kw, hp, wo, n), x.dtype)
+        return "rows", row_shifts.row_matrix(xt, kw, self.stride[1], wo, rows)
 
     def _weight2d(self):
         weight = self.params["weight"]
@@ -88,21 +119,28 @@ class Conv2D(reference.Conv2D):
     def forward(self, x, training=False):
         self.check_input(x)
         xp = backend.xp()
-        n = x.shape[0]
+        n, o = x.shape[0], self.out_channels
         per_sample = self.in_channels * self.kernel_size[0] * self.kernel_size[1] * x.shape[2] * x.shape[3]
         chunk = max(1, INFERENCE_COLS_BYTES // (per_sample * x.itemsize))
         if not training and n > chunk:
             parts = [self.forward(x[i : i + chunk]).transpose(1, 2, 3, 0) for i in range(0, n, chunk)]
             y = batch_last_as_nchw(xp.concatenate(parts, axis=3))
-            self._x, self._cols = x, None  # a backward after a split forward recomputes the patches
+            self._x, self._patches = x, None  # a backward after a split forward recomputes the patches
             return y
         ho, wo, _, _ = self._geometry(x.shape)
         self._x = x
-        self._cols = cols = self._im2col(x, ho, wo)
-        y_cols = self._weight2d() @ cols  # (O, Ho*Wo*N), a fresh array: batch-last memory
-        if self.use_bias:
-            y_cols += self.params["bias"][:, None]
-        return batch_last_as_nchw(y_cols.reshape(self.out_channels, ho, wo, n))
+        self._patches = kind, patches = self._patches_of(x, ho, wo)
+        if kind == "rows":
+            weight = self._weight2d().reshape(self.params["weight"].shape)
+            y_cols = row_shifts.conv_product(weight, patches, ho, wo, n, self._work, "y_")
+            if self.use_bias:
+                y_cols += self.params["bias"][:, None]
+        else:  # (O, Ho*Wo*N), a fresh array: batch-last memory
+            weight = self._weight2d()
+            if self.use_bias:  # [W2 | b] against cols' row of ones
+                weight = xp.concatenate([weight, self.params["bias"][:, None]], axis=1)
+            y_cols = weight @ patches
+        return batch_last_as_nchw(y_cols.reshape(o, ho, wo, n))
 
     def backward(self, dy):
         xp = backend.xp()
@@ -111,17 +149,24 @@ class Conv2D(reference.Conv2D):
         ho, wo, hp, wp = self._geometry(x.shape)
         if dy.shape != (n, o, ho, wo):
             raise ValueError(f"Conv2D.backward expected dy of shape {(n, o, ho, wo)}, got {tuple(dy.shape)}")
-        cols = self._cols if self._cols is not None else self._im2col(x, ho, wo)
+        kind, patches = self._patches if self._patches is not None else self._patches_of(x, ho, wo)
         dy_t = dy.transpose(1, 2, 3, 0)  # a free view when dy has batch-last memory (from the next layers)
         if not dy_t.flags.c_contiguous:
             dy_t = im2col.to_batch_last(dy, self._work.get("dy_t", (o, ho, wo, n), dy.dtype))
         dy_cols = dy_t.reshape(o, ho * wo * n)
-        if self.use_bias:  # a matrix-vector product beats dy.sum(axis=(0, 2, 3))
-            self.grads["bias"] = dy_cols @ xp.ones(ho * wo * n, dtype=dy.dtype)
-        if cols.shape[0] <= blocked.STACKED_MAX_FAN_IN and ho > 1:  # small fan-in: one product per output row
-            d_weight = blocked.stacked_weight_grad(dy_cols, cols, ho).reshape(self.params["weight"].shape)
-        else:
-            d_weight = (cols @ dy_cols.T).T.reshape(self.params["weight"].shape)  # this order: up to 15% faster
+        shape = self.params["weight"].shape
+        if kind == "rows":
+            if self.use_bias:  # a matrix-vector product beats dy.sum(axis=(0, 2, 3))
+                self.grads["bias"] = dy_cols @ xp.ones(ho * wo * n, dtype=dy.dtype)
+            d_weight = row_shifts.weight_grad(patches, dy_cols, *self.kernel_size, ho, wo, n)
+        else:  # with a bias, cols' row of ones makes the last column of dY @ cols.T the bias gradient
+            if self.in_channels * self.kernel_size[0] * self.kernel_size[1] <= blocked.STACKED_MAX_FAN_IN and ho > 1:
+                d_cols = blocked.stacked_weight_grad(dy_cols, patches, ho)  # small fan-in: a product per output row
+            else:
+                d_cols = (patches @ dy_cols.T).T  # this order: up to 15% faster
+            if self.use_bias:
+                self.grads["bias"], d_cols = d_cols[:, -1].copy(), d_cols[:, :-1]
+            d_weight = d_cols.reshape(shape)
         mask = self._mask(d_weight.dtype)
         self.grads["weight"] = d_weight if mask is None else d_weight * mask
         if not self.needs_input_grad:
@@ -131,43 +176,51 @@ class Conv2D(reference.Conv2D):
     def input_grad_by_flipped_kernel(self, input_hw) -> bool:
         """Whether backward computes dx as a flipped-kernel convolution of dY (else by col2im).
 
-        Possible for stride 1 with at least half the kernel as padding on every side; chosen when
-        its patch matrix (O*kh*kw, H*W*N) is at most 1.5x col2im's (I*kh*kw, Ho*Wo*N).
+        Possible for stride 1 with at most kernel - 1 padding on every side. Chosen when the output is
+        at least as large as the input (else the flipped convolution also multiplies the zero border of
+        its padded dY: H*W / (Ho*Wo) times col2im's products) and its row matrix (O*kw, Hq*W*N), Hq the
+        padded dY's height, is no larger than col2im's accumulator (I*kw, Hp*Wo*N): for 'same', O <= I.
         """
         kh, kw = self.kernel_size
         (pt, pb), (pl, pr) = self.pads
         h, w = input_hw
         _, ho, wo = self.compute_output_shape((self.in_channels, h, w))
-        possible = self.stride == (1, 1) and min(kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr) >= 0
-        return possible and self.out_channels * h * w <= 1.5 * self.in_channels * ho * wo
+        full = (kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr)
+        if self.stride != (1, 1) or min(full) < 0 or ho * wo < h * w:
+            return False
+        flipped_rows = self.out_channels * (ho + full[0] + full[1]) * w
+        return flipped_rows <= self.in_channels * (h + pt + pb) * wo
 
     def _input_grad(self, dy, dy_cols, x_shape, ho, wo, hp, wp):
-        """dx (N, I, H, W), by whichever of two exact methods moves less memory.
+        """dx (N, I, H, W), by one of three exact methods (see row_shifts.py for the last two).
 
-        Stride 1 with at least half the kernel as padding ('same'): dx is itself a convolution of dY,
-        padded by k-1-p, with the kernel flipped and in/out swapped: im2col + one product again.
-        Otherwise dcols = W2.T @ dY is added back onto the padded image by col2im.
+        Stride 1 with 'same' padding: dx is itself a convolution of dY, padded by k-1-p, with the
+        kernel flipped and in/out swapped, computed by row shifts (kh products over views).
+        Otherwise dcols = W2.T @ dY is added back onto the padded image: by row shifts when the
+        vertical stride is 1, else by im2col.col2im_add (kh*kw slice-adds).
         """
-        xp = backend.xp()
         n, c, h, w = x_shape
         o = self.out_channels
         kh, kw = self.kernel_size
         (pt, pb), (pl, pr) = self.pads
         full = (kh - 1 - pt, kh - 1 - pb, kw - 1 - pl, kw - 1 - pr)
+        weight = self._weight2d().reshape(o, c, kh, kw)
         if self.input_grad_by_flipped_kernel((h, w)):
             dy_pad = self._work.get(
                 "dy_pad", (o, ho + full[0] + full[1], wo + full[2] + full[3], n), dy.dtype, zeros=True
             )
             dy_pad[:, full[0] : full[0] + ho, full[2] : full[2] + wo, :] = dy_cols.reshape(o, ho, wo, n)
-            dy_patches = self._work.get("dy_patches", (o, kh, kw, h, w, n), dy.dtype)
-            xp.copyto(dy_patches, im2col.windows(dy_pad, kh, kw, 1, 1, h, w))
-            flipped = self._weight2d().reshape(o, c, kh, kw)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-            dx_t = xp.ascontiguousarray(flipped).reshape(c, -1) @ dy_patches.reshape(o * kh * kw, -1)
-            dx_t = dx_t.reshape(c, h, w, n)
+            rows = self._work.get("dy_rows", (o, kw, dy_pad.shape[1], w, n), dy.dtype)
+            flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (I, O, kh, kw)
+            dy_rows = row_shifts.row_matrix(dy_pad, kw, 1, w, rows)
+            dx_t = row_shifts.conv_product(flipped, dy_rows, h, w, n, self._work, "dx_")
+            return batch_last_as_nchw(dx_t.reshape(c, h, w, n))
+        dx_t = self._work.get("dx_t", (c, hp, wp, n), dy.dtype)
+        dx_t.fill(0)
+        if self.stride[0] == 1:
+            row_shifts.col2im(weight, dy_cols, dx_t, ho, wo, self.stride[1], self._work)
         else:
-            dcols = (self._weight2d().T @ dy_cols).reshape(c, kh, kw, ho, wo, n)
-            dx_t = self._work.get("dx_t", (c, hp, wp, n), dy.dtype)
-            dx_t.fill(0)
+            dcols = (weight.reshape(o, -1).T @ dy_cols).reshape(c, kh, kw, ho, wo, n)
             im2col.col2im_add(dcols, dx_t, *self.stride)
-            dx_t = dx_t[:, pt : pt + h, pl : pl + w, :].copy()  # out of the reused buffer
+        dx_t = dx_t[:, pt : pt + h, pl : pl + w, :].copy()  # out of the reused buffer
         return batch_last_as_nchw(dx_t)

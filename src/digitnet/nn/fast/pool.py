@@ -11,6 +11,13 @@ after ReLU, flat background) exactly one input gets it. Walking the taps in
 order with the not-yet-routed gradient r:
 
     g_t = r * [x_t == y];   dx_t += g_t;   r -= g_t        (the last tap takes the rest)
+
+With disjoint windows (stride >= kernel) a training forward records instead, while it takes the
+maxima tap by tap, where each tap beats all earlier ones (boolean arrays, one per tap after the
+first); the first maximum is the last tap that did, so backward writes each tap of dx once:
+
+    b_t = [x_t > max(x_0 .. x_{t-1})],   t >= 1
+    dx_t = dy * b_t * not(b_{t+1} or ... or b_last),   dx_0 = dy * not(b_1 or ... or b_last)
 """
 
 from __future__ import annotations
@@ -51,13 +58,25 @@ class MaxPool2D(_Taps, reference.MaxPool2D):
         xp = backend.xp()
         ho, wo = self.out_size(x)
         taps = self._taps(x, ho, wo)
-        y = xp.maximum(taps[0], taps[1]) if len(taps) > 1 else taps[0].copy()
-        for tap in taps[2:]:
-            xp.maximum(y, tap, out=y)
+        self._beats = None
+        if len(taps) == 1:
+            y = taps[0].copy()
+        elif training and not self._overlapping:  # record which taps beat the earlier ones (b_t above)
+            y = xp.maximum(taps[0], taps[1])
+            self._beats = [taps[1] > taps[0]]
+            for tap in taps[2:]:
+                self._beats.append(tap > y)
+                xp.maximum(y, tap, out=y)
+        else:
+            y = xp.maximum(taps[0], taps[1])
+            for tap in taps[2:]:
+                xp.maximum(y, tap, out=y)
         self._x, self._y = x, y
         return y
 
     def backward(self, dy):
+        if self._beats is not None:
+            return self._backward_from_beats(dy)
         xp = backend.xp()
         x, y = self._x, self._y
         dx = self._grad_buffer(x, *y.shape[2:], dy.dtype)
@@ -76,6 +95,23 @@ class MaxPool2D(_Taps, reference.MaxPool2D):
             else:  # disjoint windows: write straight into dx
                 xp.multiply(rest, x_tap == y, out=dx_tap)
                 rest -= dx_tap
+        return dx
+
+    def _backward_from_beats(self, dy):
+        """Disjoint windows after a training forward: dx_t = dy * [tap t is the first maximum]."""
+        xp = backend.xp()
+        beats = self._beats
+        dx = self._grad_buffer(self._x, *dy.shape[2:], dy.dtype)
+        dx_taps = self._taps(dx, *dy.shape[2:])
+        xp.multiply(dy, beats[-1], out=dx_taps[-1])
+        later = xp.copy(beats[-1])  # a later tap beat this one's value (memory order kept)
+        first = xp.empty_like(later)
+        for t in range(len(beats) - 1, 0, -1):
+            xp.greater(beats[t - 1], later, out=first)  # beats[t - 1] and not later
+            xp.multiply(dy, first, out=dx_taps[t])
+            later |= beats[t - 1]
+        xp.logical_not(later, out=later)
+        xp.multiply(dy, later, out=dx_taps[0])
         return dx
 
 
