@@ -71,3 +71,23 @@ def test_train_records_the_views_and_evaluate_can_leave_them_out(mnist_path, tmp
     assert main(["evaluate", str(run), "--dataset", str(mnist_path), "--json", "--no-tta"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["test_time_rotations"] == [] and report["n"] == 10000
+
+
+def test_the_app_answers_with_the_views_as_predict_does(tmp_path):
+    from PIL import Image, ImageDraw
+
+    from digitnet.app import AppModel
+    from digitnet.data.preprocess import to_mnist
+
+    model = zoo.build("lenet5", seed=2)
+    model.preprocessing = {"scale": 1 / 255, "layout": "image", "test_time_rotations": [-10.0, 10.0]}
+    path = modelfile.save(model, tmp_path / "m.npz")
+    drawing = Image.new("L", (120, 120), 0)
+    ImageDraw.Draw(drawing).line([(30, 20), (90, 20), (50, 100)], fill=255, width=9)
+    drawing = np.asarray(drawing)
+    probabilities, saliency, answer = AppModel.load("m", path).answer_drawing(to_mnist(drawing), drawing)
+    expected = digitnet.Recognizer.load(path).predict([drawing])[0]
+    np.testing.assert_allclose(probabilities, expected.probabilities, rtol=1e-5)
+    assert answer.digit == expected.digit and saliency.shape == (28, 28)
+    plain = digitnet.Recognizer.load(path, views=False).predict([drawing])[0]
+    assert not np.allclose(probabilities, plain.probabilities)
