@@ -66,6 +66,14 @@ def test_card_from_the_header_alone(tmp_path):
     assert "Shifted digits: an MLP" in card and "Not a digit:" in card
 
 
+def test_card_names_the_test_time_views(tmp_path):
+    model, path = trained_mlp(tmp_path)
+    model.training_config.update(tta=10, centre="mass", synthetic=8000)
+    card = modelcard.model_card(model, path)
+    assert "| tta | `10` |" in card and "| centre | `mass` |" in card and "| synthetic | `8000` |" in card
+    assert "two copies rotated by ±10°" in card
+
+
 def test_card_with_test_data_robustness_and_calibration(tmp_path):
     model, path = trained_mlp(tmp_path)
     images, labels = synthetic_test()

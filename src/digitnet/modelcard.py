@@ -42,6 +42,10 @@ RECIPE_KEYS = (
     "loss",
     "label_smoothing",
     "augment",
+    "synthetic",
+    "negatives",
+    "centre",
+    "tta",
     "patience",
     "seed",
     "dtype",
@@ -118,6 +122,11 @@ def _data(training: dict, n_test) -> list[str]:
         lines.append(f"- Trained on the first {int(training['train_size']):,} training images only.")
     if training.get("augment"):
         lines.append(f"- On-the-fly augmentation: `{training['augment']}`.")
+    if training.get("tta"):
+        lines.append(
+            f"- Answers average the picture and two copies rotated by ±{training['tta']:g}° (test-time "
+            "views, recorded in the model file); the test accuracy includes them."
+        )
     if n_test:
         lines.append(f"- Test set: {n_test:,} images, never seen in training or selection.")
     return lines
