@@ -6,9 +6,9 @@ For an MNIST-style image x (28x28) and the angles a_1..a_k recorded in the model
     z(x) = (f(x) + f(R_a1 x) + ... + f(R_ak x)) / (k + 1)
 
 where f is the network (its raw logits, after the model's own input preprocessing) and R_a the rotation
-of ``data.augment.rotate_images`` (bilinear, zero fill), the one training augments with. Averaging
-logits is the geometric mean of the views' softmax probabilities (each view's log-softmax differs from
-its logits by a constant per image), so the temperature and the not-a-digit threshold fitted on
+of ``data.augment.rotate_images`` (bilinear, zero fill), the one training augments with. softmax(z)
+is the normalised geometric mean of the views' softmax probabilities (each view's log-softmax differs
+from its logits by a constant per image), so the temperature and the not-a-digit threshold fitted on
 validation data apply to z as they would to f. The model file records the angles; nothing else about
 the views is read from it. A model file without them gives z = f.
 
