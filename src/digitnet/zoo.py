@@ -83,7 +83,7 @@ _RECIPES = {  # CLI keys (see digitnet.commands.train). Test accuracy measured w
         "tta": 10,
     },
     # reader (dense 256, test-time views +-10 degrees): see docs/handwriting.md, "Third round", for the
-    # seeds it was chosen on (0, 1) and the seeds that confirm it (2, 3); with dense 128 and no views
+    # seeds it was chosen on (0, 1) and the seeds that check it (2-5); with dense 128 and no views
     # (the second round's default): 99.47% / 99.48% test, held-out out-of-MNIST digits 96.25% / 97.00%
     # reader-large: 99.50% / 99.51% test, held-out out-of-MNIST digits 96.98% (seeds 0 / 1; docs/handwriting.md)
     "lenet-wide": {
