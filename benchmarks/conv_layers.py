@@ -23,10 +23,8 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import time
 
 
 def parse_args(argv=None):
@@ -46,6 +44,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(ARGS.th
 
 import numpy as np  # noqa: E402  (after the thread settings)
 
+from digitnet.bench import per_call_ms  # noqa: E402
 from digitnet.nn import BatchNorm2D, Conv2D, MaxPool2D, ReLU  # noqa: E402  (the fast tier)
 
 try:
@@ -128,26 +127,17 @@ def cases(n, rng, side):
             yield name, torch_case(torch_build, shape, first)
 
 
-def median_ms(step, rounds, number):
-    """Median over rounds of ms per call, after a warm-up."""
-    for _ in range(3):
-        step()  # buffers, caches, lazy initialisation
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(number):
-            step()
-        times.append((time.perf_counter() - start) / number * 1e3)
-    return statistics.median(times)
-
-
 def worker(side) -> int:
     """Time every case for one side and print {name: ms} as JSON."""
     if side == "torch":
         torch.set_num_threads(ARGS.threads)
         torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    print(json.dumps({name: median_ms(step, ARGS.rounds, ARGS.number) for name, step in cases(ARGS.batch, rng, side)}))
+    print(
+        json.dumps(
+            {name: per_call_ms(step, ARGS.number, ARGS.rounds, warmup=3) for name, step in cases(ARGS.batch, rng, side)}
+        )
+    )
     return 0
 
 

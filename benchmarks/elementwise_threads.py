@@ -19,16 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-
-def per_call_ms(fn, calls, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        times.append((time.perf_counter() - start) / calls * 1e3)
-    return float(np.median(times))
+from digitnet.bench import per_call_ms
 
 
 def main():

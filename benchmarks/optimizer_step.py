@@ -21,9 +21,10 @@ import json
 import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
+
+from digitnet.bench import per_call_ms
 
 
 def parse_args(argv=None):
@@ -42,14 +43,6 @@ def _shapes(name):
     return [p.shape for _, p, _ in zoo.build(name, seed=0).parameters()]
 
 
-def _per_step_ms(step, steps):
-    step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    return (time.perf_counter() - start) / steps * 1e3
-
-
 def worker(args) -> dict:
     rng = np.random.default_rng(0)
     arrays = [
@@ -64,8 +57,8 @@ def worker(args) -> dict:
         total = sum(p.size for p, _ in arrays)
         a, b = np.empty(7 * total, np.float32), np.empty(7 * total, np.float32)
         return {
-            "adam": _per_step_ms(lambda: opt.step(params), args.steps),
-            "copy floor": _per_step_ms(lambda: np.copyto(b, a), args.steps) / 2,  # read + write = 2x traffic
+            "adam": per_call_ms(lambda: opt.step(params), args.steps),
+            "copy floor": per_call_ms(lambda: np.copyto(b, a), args.steps) / 2,  # read + write = 2x traffic
         }
     import torch
 
@@ -76,7 +69,7 @@ def worker(args) -> dict:
         for param, (_, g) in zip(params, arrays):
             param.grad = torch.from_numpy(g.copy())
         opt = torch.optim.Adam(params, lr=1e-3, **options)
-        out[label] = _per_step_ms(opt.step, args.steps)
+        out[label] = per_call_ms(opt.step, args.steps)
     return out
 
 

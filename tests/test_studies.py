@@ -186,6 +186,14 @@ def test_bench_quick_inference_structure(tmp_path):
     assert "mlp-10" in bench.format_report(rep)
 
 
+def test_per_call_ms_calls_warmup_then_calls_times_repeats():
+    from digitnet import bench
+
+    count = []
+    ms = bench.per_call_ms(lambda: count.append(1), calls=4, repeats=3, warmup=2)
+    assert len(count) == 2 + 4 * 3 and ms >= 0
+
+
 @pytest.mark.slow
 def test_bench_quick_everything(tmp_path, mnist_path):
     rc = main(

@@ -62,6 +62,20 @@ def blas_kernels() -> list[dict]:
     return [{k: info.get(k) for k in keys if info.get(k) is not None} for info in threadpool_info()]
 
 
+def per_call_ms(fn, calls: int, repeats: int = 1, warmup: int = 1) -> float:
+    """Median over ``repeats`` timings of the mean wall time of ``fn()`` over ``calls`` back-to-back calls
+    (ms per call), after ``warmup`` calls (buffers, caches, lazy initialisation)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        times.append((time.perf_counter() - t0) / calls * 1e3)
+    return statistics.median(times)
+
+
 def latency_ms(fn, calls, warmup: int = 3) -> float:
     """Median wall time of ``fn()`` in milliseconds over ``calls`` calls, after ``warmup`` calls."""
     for _ in range(warmup):
