@@ -122,6 +122,11 @@ class Recognizer:
         the raw logits, averaged over the test-time views when the model has them."""
         return test_time.averaged_logits(self.network_logits, images28, self.rotations)
 
+    def logits_from_network(self, network_logits, images28) -> np.ndarray:
+        """``logits`` when the network's outputs for the images themselves are already at hand (only the
+        rotated views are run)."""
+        return test_time.averaged_logits(self.network_logits, images28, self.rotations, network_logits)
+
     def network_logits(self, images28) -> np.ndarray:
         """The network's raw outputs (N, 10 or 11) for the images themselves (no test-time views)."""
         from digitnet.data.inputs import model_inputs
@@ -159,6 +164,10 @@ class Recognizer:
     def probabilities_from_logits(self, logits) -> np.ndarray:
         """softmax(z[:10] / T), (N, 10) float64."""
         return calibration.softmax(calibration.digit_logits(logits), self.temperature)
+
+    def probabilities(self, images28) -> np.ndarray:
+        """The 10 digit probabilities (N, 10) of MNIST-style images (N, 28, 28), views and temperature applied."""
+        return self.probabilities_from_logits(self.logits(images28))
 
     # --- the entry points -----------------------------------------------------
     def predict(self, images) -> list[Prediction]:

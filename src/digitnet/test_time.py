@@ -14,7 +14,8 @@ the views is read from it. A model file without them gives z = f.
 
     rotations(model)      the checked angles, () when absent
     spec(degrees)         {"test_time_rotations": [-degrees, degrees]} for training to record (0: {})
-    averaged_logits(f, images28, angles)
+    describe(angles)      "-10, +10", as the commands print them
+    averaged_logits(f, images28, angles[, image_logits])
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def rotations(model) -> tuple[float, ...]:
     return check(spec.get(KEY, []))
 
 
+def describe(angles) -> str:
+    """The angles as the commands print them: "-10, +10"."""
+    return ", ".join(f"{a:+g}" for a in angles)
+
+
 def spec(degrees: float) -> dict:
     """The preprocessing entry training records for views at +-``degrees`` ({} for 0)."""
     if not degrees:
@@ -54,12 +60,13 @@ def spec(degrees: float) -> dict:
     return {KEY: list(check([-float(degrees), float(degrees)]))}
 
 
-def averaged_logits(logits_of, images28, angles) -> np.ndarray:
-    """Mean of ``logits_of(view)`` over the images (N, 28, 28) and their copies rotated by each angle."""
+def averaged_logits(logits_of, images28, angles, image_logits=None) -> np.ndarray:
+    """Mean of ``logits_of(view)`` over the images (N, 28, 28) and their copies rotated by each angle;
+    ``image_logits``, when given, is ``logits_of(images28)`` computed already."""
     from digitnet.data.augment import rotate_images
 
     images28 = np.asarray(images28)
-    total = np.asarray(logits_of(images28), dtype=np.float64)
+    total = np.asarray(logits_of(images28) if image_logits is None else image_logits, dtype=np.float64)
     for angle in angles:
         total = total + logits_of(rotate_images(images28, angle))
     return total / (len(angles) + 1)

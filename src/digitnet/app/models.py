@@ -111,14 +111,14 @@ class AppModel:
             dx = self.model.backward(seed)
             logits = backend.to_numpy(logits)
             if self.recognizer.rotations:  # the answer averages the test-time views; saliency is of the image
-                logits = self.recognizer.logits(image28[None])
+                logits = self.recognizer.logits_from_network(logits, image28[None])
                 probabilities = self.recognizer.probabilities_from_logits(logits)[0]
         return probabilities, backend.to_numpy(dx).reshape(IMAGE_SIDE, IMAGE_SIDE), logits
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Digit probabilities (N, 10) for images (N, 28, 28), uint8 or floats in [0, 1] (temperature-calibrated)."""
         with self.lock:
-            return self.recognizer.probabilities_from_logits(self.recognizer.logits(images))
+            return self.recognizer.probabilities(images)
 
     def describe(self) -> dict:
         """JSON-able facts shown on the page."""

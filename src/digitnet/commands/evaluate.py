@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 
+from digitnet import test_time
 from digitnet.commands._common import add_data_options, formatter, load_split
 from digitnet.metrics import percent
 
@@ -159,7 +160,7 @@ def print_report(rep):
         f"   top-2 accuracy {rep['top2_accuracy']:.4f}"
     )
     if rep.get("test_time_rotations"):
-        angles = ", ".join(f"{a:+g}" for a in rep["test_time_rotations"])
+        angles = test_time.describe(rep["test_time_rotations"])
         print(f"answers average each image with its copies rotated by {angles} degrees (--no-tta: without)")
     if "halves" in rep:
         h = rep["halves"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from digitnet import test_time
 from digitnet.commands._common import add_data_options, formatter, load_model, load_split
 
 EXAMPLES = """examples:
@@ -69,11 +70,11 @@ def run(args) -> int:
         f"wrote {out} ({os.path.getsize(out):,} bytes, ONNX opset 13): input 'image' float32 (N, 1, 28, 28) "
         f"raw 0..255 -> 'probabilities' (N, {n_out}), 'logits' (N, {n_out})"
     )
-    angles = (model.preprocessing or {}).get("test_time_rotations")
+    angles = test_time.rotations(model)
     if angles:
         print(
             f"note: the graph answers from each image alone; the model's test-time views (copies rotated by "
-            f"{', '.join(f'{a:+g}' for a in angles)} degrees) are not in it (as digitnet evaluate --no-tta)"
+            f"{test_time.describe(angles)} degrees) are not in it (as digitnet evaluate --no-tta)"
         )
     if args.verify:
         images, _ = load_split(args, "test")

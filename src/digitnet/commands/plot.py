@@ -52,7 +52,7 @@ def run(args) -> int:
         if test is not None:
             images, labels = test
             recognizer = Recognizer(model)
-            proba = recognizer.probabilities_from_logits(recognizer.logits(images))
+            proba = recognizer.probabilities(images)
             pred = proba.argmax(axis=1)
             if "confusion" in wanted:
                 cm = metrics.confusion_matrix(labels, pred)

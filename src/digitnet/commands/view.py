@@ -72,7 +72,7 @@ def run(args) -> int:
     recognizer = Recognizer.load(args.model)
     images, labels = load_split(args, "test")
     if args.wrong is not None:
-        pred = recognizer.probabilities_from_logits(recognizer.logits(images)).argmax(axis=1)
+        pred = recognizer.probabilities(images).argmax(axis=1)
         wrong = np.flatnonzero(pred != labels)
         if args.wrong < 1:
             raise ValueError(f"--wrong counts from 1 (the first mistake), got {args.wrong}")
