@@ -34,6 +34,31 @@ def test_warp_with_whole_pixel_shift_equals_shift_images():
     np.testing.assert_allclose(out, shift_images(x, dx=-3, dy=2), atol=1e-12)
 
 
+def _warp_by_scipy(x, inverse, shift, displacement):
+    """warp's equation, image by image, through ndimage.map_coordinates (bilinear, zero outside, fading)."""
+    h, w = x.shape[1:]
+    centre = np.array([(h - 1) / 2, (w - 1) / 2])
+    grid = np.stack(np.meshgrid(np.arange(h), np.arange(w), indexing="ij")).reshape(2, -1)
+    out = []
+    for n in range(len(x)):
+        src = (inverse[n] @ (grid - (centre + shift[n])[:, None])).reshape(2, h, w) + centre[:, None, None]
+        out.append(ndimage.map_coordinates(x[n], src + displacement[n], order=1, mode="grid-constant"))
+    return np.stack(out)
+
+
+def test_warp_equals_map_coordinates_for_any_affine_map_and_displacement():
+    rng = np.random.default_rng(7)
+    x = rng.random((6, 28, 28))
+    inverse = np.eye(2) + rng.normal(0, 0.3, (6, 2, 2))  # rotation, shear, zoom, flips: any matrix
+    shift = rng.uniform(-9, 9, (6, 2))  # far enough to push ink out of the image
+    displacement = rng.normal(0, 1.5, (6, 2, 28, 28))
+    expected = _warp_by_scipy(x, inverse, shift, displacement)
+    np.testing.assert_allclose(warp(x, inverse, shift, displacement), expected, atol=1e-12)
+    single = warp(x.astype(np.float32), inverse, shift, displacement.astype(np.float32))
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single, expected, atol=2e-5)
+
+
 def test_rotation_by_90_degrees_turns_a_top_bar_into_a_left_bar():
     turned = rotate_images(bar(), 90)[0]
     rows, cols = np.nonzero(turned > 0.5)

@@ -17,8 +17,8 @@ Per image, in this order:
 3. Gaussian noise of std ``noise``, then clipped to [0, 1].
 
 Images are floats in [0, 1] (apply before any mean/std normalisation), shaped (N, H, W), (N, 1, H, W)
-or flat square (N, H*W); shape and dtype are kept. All N images go through one ``map_coordinates`` call,
-not N separate calls.
+or flat square (N, H*W); shape and dtype are kept. All N images are resampled at once (``warp``), not
+one by one.
 """
 
 from __future__ import annotations
@@ -48,25 +48,44 @@ def warp(stack: np.ndarray, inverse: np.ndarray, shift: np.ndarray, displacement
     """Resample (N, H, W) images: out[n, q] = stack[n, inverse[n] @ (q - c - shift[n]) + c + displacement[n, :, q]].
 
     ``inverse`` (N, 2, 2) and ``shift`` (N, 2) are in (row, col) order; ``displacement`` (N, 2, H, W) or None.
-    Bilinear; outside the image is 0, and a pixel moved partly out fades linearly (as for mode
-    "grid-constant"). The N images are stacked into one zero-padded 2-D mosaic (a zero row between
-    images, a zero column each side) sampled by a single 2-D ``map_coordinates`` call (rather than 3-D
-    (image, row, col) coordinates; benchmarks/augment_cost.py times it); a source point outside its own image (with
-    its one-pixel zero rim) is sent outside the mosaic so that it can never read a neighbouring image.
+    Bilinear: a source point (r, s) = (r0 + a, s0 + b), r0 and s0 whole, a and b in [0, 1), reads
+
+        out = (1-a)(1-b) x[r0, s0] + (1-a) b x[r0, s0+1] + a (1-b) x[r0+1, s0] + a b x[r0+1, s0+1]
+
+    with x = 0 outside the image (never wraps), so a pixel moved partly out fades linearly (as for
+    ``ndimage.map_coordinates`` with mode "grid-constant"). The N images are gathered from one zero-padded
+    copy (a 1-pixel rim before, 2 after, so every corner index stays inside it once the source point is
+    clipped to [-1, H] x [-1, W]), all at once; arithmetic in the images' float dtype.
     """
     n, h, w = stack.shape
+    dtype = stack.dtype if stack.dtype.kind == "f" else np.dtype(np.float64)
     centre = np.array([(h - 1) / 2, (w - 1) / 2])
-    grid = np.stack(np.meshgrid(np.arange(h), np.arange(w), indexing="ij")).reshape(2, -1)  # (2, H*W)
-    rel = grid[None] - (centre + shift)[:, :, None]  # (N, 2, H*W)
-    src = (inverse @ rel).reshape(n, 2, h, w) + centre[None, :, None, None]
+    offset = centre - np.einsum("nij,nj->ni", inverse, centre + shift)  # src = inverse @ q + offset
+    a = inverse.astype(dtype)[:, :, :, None, None]
+    rows = np.arange(h, dtype=dtype)[:, None]
+    cols = np.arange(w, dtype=dtype)[None, :]
+    src_row = a[:, 0, 0] * rows + a[:, 0, 1] * cols + offset[:, 0, None, None].astype(dtype)  # (N, H, W)
+    src_col = a[:, 1, 0] * rows + a[:, 1, 1] * cols + offset[:, 1, None, None].astype(dtype)
     if displacement is not None:
-        src += displacement
-    row, col = src[:, 0], src[:, 1]
-    mosaic = np.zeros((1 + n * (h + 1), w + 2), dtype=stack.dtype)
-    mosaic[1:].reshape(n, h + 1, w + 2)[:, :h, 1 : w + 1] = stack
-    mosaic_row = np.where((row > -1) & (row < h), row + 1 + (h + 1) * np.arange(n)[:, None, None], -2.0)
-    out = ndimage.map_coordinates(mosaic, np.stack([mosaic_row, col + 1]), order=1, mode="constant", cval=0.0)
-    return out
+        src_row += displacement[:, 0]
+        src_col += displacement[:, 1]
+    np.clip(src_row, -1, h, out=src_row)
+    np.clip(src_col, -1, w, out=src_col)
+    row0, col0 = np.floor(src_row), np.floor(src_col)
+    frac_row, frac_col = src_row - row0, src_col - col0
+    padded = np.zeros((n, h + 3, w + 3), dtype=dtype)
+    padded[:, 1 : h + 1, 1 : w + 1] = stack
+    pw = w + 3
+    index = (row0.astype(np.intp) + 1) * pw + (col0.astype(np.intp) + 1)
+    index += (np.arange(n) * (h + 3) * pw)[:, None, None]
+    flat = padded.ravel()
+    top, top_right = flat[index], flat[index + 1]
+    top += frac_col * (top_right - top)
+    index += pw
+    bottom, bottom_right = flat[index], flat[index + 1]
+    bottom += frac_col * (bottom_right - bottom)
+    top += frac_row * (bottom - top)
+    return top.astype(stack.dtype, copy=False)
 
 
 def rotation_matrices(degrees) -> np.ndarray:
