@@ -29,6 +29,7 @@ SPECS = [
     "thickness=1",
     "shift=2,rotate=12,zoom=0.1",
     "shift=2,rotate=12,zoom=0.1,elastic=34:4,noise=0.05",
+    "shift=2,rotate=10,zoom=0.1,shear=10",  # the reader's recipe
 ]
 
 
@@ -87,7 +88,7 @@ def main() -> None:
     for spec in SPECS:
         print(f"{spec:58s} {time_spec(spec, batch, args.repeats, rng):8.3f}")
     print(f"\n{'training step of a zoo model, same batch (for comparison)':58s} ms/batch")
-    for name in ("mlp-100-100", "lenet5", "cnn"):
+    for name in ("mlp-100-100", "lenet5", "reader", "cnn"):
         print(f"{name:58s} {step_ms(name, batch, args.repeats):8.3f}")
 
 

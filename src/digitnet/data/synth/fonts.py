@@ -36,7 +36,7 @@ class Family:
 
 
 FAMILIES = (
-    # train: 13 families
+    # train: 18 families
     Family("Humor Sans", "train", "fonts-humor-sans", (f"{_TT}/humor-sans/Humor-Sans.ttf",)),
     Family("Comic Neue", "train", "fonts-comic-neue", (f"{_OT}/comic-neue/ComicNeue-*.otf",)),
     Family("Andika", "train", "fonts-sil-andika", (f"{_TT}/andika/Andika-*.ttf",)),
@@ -50,6 +50,11 @@ FAMILIES = (
     Family("Tomson Talks", "train", "fonts-tomsontalks", (f"{_TT}/tomsontalks/TomsonTalks.ttf",)),
     Family("Yusei Magic", "train", "fonts-yusei-magic", (f"{_TT}/yusei-magic/YuseiMagic-Regular.ttf",)),
     Family("Leckerli One", "train", "fonts-leckerli-one", (f"{_TT}/leckerli-one/LeckerliOne-Regular.ttf",)),
+    Family("Ecolier Court", "train", "fonts-ecolier-court", (f"{_TT}/ecolier-court/Ecolier-court.ttf",)),
+    Family("Kiloji", "train", "fonts-kiloji", (f"{_TT}/kiloji/kiloji*.ttf",)),
+    Family("Seto", "train", "fonts-seto", (f"{_TT}/seto/setofont.ttf",)),
+    Family("Lobster", "train", "fonts-lobster", (f"{_OT}/lobster/lobster.otf",)),
+    Family("Havana", "train", "fonts-havana", (f"{_OT}/havana/Havana-Regular.otf",)),
     # heldout: 9 families
     Family("Breip", "heldout", "fonts-breip", (f"{_TT}/breip/*.ttf",)),
     Family("Rufscript", "heldout", "fonts-rufscript", (f"{_TT}/rufscript/Rufscript010.ttf",)),
