@@ -31,7 +31,7 @@ from __future__ import annotations
 from digitnet.nn import backend
 from digitnet.nn.fast import im2col
 
-MIN_ROWS = 64  # Conv2D works from P only when P has at least this many rows C*kw (see docs/speed.md)
+MIN_ROWS = 96  # Conv2D works from P only when P has at least this many rows C*kw (see docs/speed.md)
 
 
 def row_windows(xt, kw: int, sw: int, wo: int):
