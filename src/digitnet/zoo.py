@@ -5,7 +5,7 @@
 
 Models (all take (N, 1, 28, 28) images in [0, 1] and output 10 logits; the readers 11):
 
-    reader       the main job (``digitnet train``): lenet-wide with 16 and 32 maps, dense 256, dropout
+    reader       the main job (``digitnet train``): lenet-wide with 16 and 48 maps, dense 256, dropout
                  0.25 and an 11th "not a digit" output; its recipe mixes generator digits and negatives
                  into training and re-centres inputs by mass (docs/handwriting.md)
     reader-large the same recipe on lenet-wide 20/50/256 (slower, stronger)

@@ -4,7 +4,7 @@ Per image, in this order:
 
 1. stroke thickness: grey dilation (thicker) or erosion (thinner) with a disk of radius k, k drawn
    uniformly from {-thickness, ..., thickness};
-2. ONE resampling (bilinear, order=1, see ``warp``) combining every geometric change, so the image is blurred once:
+2. ONE resampling (bilinear, see ``warp``) combining every geometric change, so the image is blurred once:
    output pixel q = (row, col) is read from the source at
 
        src(q) = F^-1 (q - c - t) + c + d(q),    F = R(theta) Sh(phi) Z(z)
