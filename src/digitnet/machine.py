@@ -50,7 +50,7 @@ def facts() -> dict:
         facts["numpy_config"] = json.loads(json.dumps(np.show_config(mode="dicts"), default=str))
     except (TypeError, ValueError):  # NumPy < 1.26 has no mode="dicts"
         facts["numpy_config"] = None
-    for package in ("torch", "scipy"):
+    for package in ("torch", "scipy", "numba"):
         try:
             facts[package] = metadata.version(package)  # the version without importing it here
         except metadata.PackageNotFoundError:

@@ -1,7 +1,9 @@
 """The fast tier's cache-blocked paths (fast/blocked.py) equal the reference tier to 1e-10 in float64.
 
 On the small inputs of the equality tests the blocks would hold everything at once, so the block sizes
-are shrunk here until every array spans several blocks (and the last one is partial)."""
+are shrunk here until every array spans several blocks (and the last one is partial). NumPy arrays
+take the compiled kernels (fast/compiled.py, tests in test_fast_compiled.py) where there is one, so
+these tests turn them off: the blocked paths are what CuPy arrays take."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 from test_tiers import TOL, batch_last, run
 
 from digitnet.nn import optim
-from digitnet.nn.fast import blocked
+from digitnet.nn.fast import blocked, compiled
 
 COMPARES_TIERS = True  # each test compares the tiers itself (see conftest.py)
 
@@ -19,6 +21,7 @@ COMPARES_TIERS = True  # each test compares the tiers itself (see conftest.py)
 def small_blocks(monkeypatch):
     monkeypatch.setattr(blocked, "BLOCK", 7)
     monkeypatch.setattr(blocked, "GROUP_BYTES", 1)  # one channel per group
+    monkeypatch.setattr(compiled, "usable", lambda *arrays: False)  # the blocked paths, not the kernels
 
 
 @pytest.mark.parametrize(

@@ -9,13 +9,14 @@ the equations), computed differently:
     y = (x - mu) * (gamma/std) + beta, and dx, written with in-place updates
     training on batch-last rows larger than a cache-sized group of channels: statistics,
     normalisation and the backward's sums and corrections one group of channels at a time
-    (fast/blocked.py), each group's passes in cache
+    (fast/blocked.py), each group's passes in cache; for NumPy arrays, one compiled loop over each
+    channel's row instead (fast/compiled.py)
 """
 
 from __future__ import annotations
 
 from digitnet.nn import backend
-from digitnet.nn.fast import blocked
+from digitnet.nn.fast import blocked, compiled
 from digitnet.nn.layers import norm as reference
 
 
@@ -71,6 +72,8 @@ class _FastStatistics:
         m = x.size // self.num_features
         rows = self._channel_rows(x)
         self._xc_rows = None
+        if rows is not None and compiled.usable(x):
+            return self._compiled_forward(x, rows, m)
         if rows is not None and len(blocked.channel_groups(rows.shape[0], m, x.itemsize)) > 1:
             return self._grouped_forward(x, rows, m)
         mean = self._channel_sum(x) / m
@@ -89,6 +92,29 @@ class _FastStatistics:
         self.buffers["running_mean"] += mom * mean
         self.buffers["running_var"] *= 1.0 - mom
         self.buffers["running_var"] += (mom * m / max(m - 1, 1)) * var
+
+    def _compiled_forward(self, x, rows, m):
+        """Training forward on batch-last rows (C, M) of NumPy arrays: fast/compiled.py. Returns y batch-last."""
+        xp = backend.xp()
+        c = rows.shape[0]
+        xc, y = xp.empty_like(rows), xp.empty_like(rows)
+        mean, var = xp.empty(c, dtype=x.dtype), xp.empty(c, dtype=x.dtype)
+        gamma, beta = (xp.asarray(self.params[k], dtype=x.dtype) for k in ("gamma", "beta"))
+        compiled.batch_norm_forward(rows, gamma, beta, x.dtype.type(self.eps), xc, y, mean, var)
+        self._keep_rows(x, xc, 1.0 / xp.sqrt(var + self.eps), m)
+        self._update_running(mean, var, m)
+        n, _, h, w = x.shape
+        return y.reshape(c, h, w, n).transpose(3, 0, 1, 2)
+
+    def _keep_rows(self, x, xc_rows, inv_std, m):
+        """Keep what backward needs: x - mean as batch-last rows (C, M) and as an (N, C, H, W) view."""
+        n, c, h, w = x.shape
+        self._xc_rows, self._xc, self._inv_std, self._m = (
+            xc_rows,
+            xc_rows.reshape(c, h, w, n).transpose(3, 0, 1, 2),
+            inv_std,
+            m,
+        )
 
     def _grouped_forward(self, x, rows, m):
         """Training forward on batch-last rows (C, M), one group of channels at a time (fast/blocked.py):
@@ -109,10 +135,9 @@ class _FastStatistics:
             inv_std = 1.0 / xp.sqrt(var[i:j] + self.eps)
             xp.multiply(xc_g, (gamma[i:j] * inv_std)[:, None], out=y[i:j])
             y[i:j] += beta[i:j, None]
-        inv_std = 1.0 / xp.sqrt(var + self.eps)
-        n, _, h, w = x.shape
-        self._xc_rows, self._xc, self._inv_std, self._m = xc, xc.reshape(c, h, w, n).transpose(3, 0, 1, 2), inv_std, m
+        self._keep_rows(x, xc, 1.0 / xp.sqrt(var + self.eps), m)
         self._update_running(mean, var, m)
+        n, _, h, w = x.shape
         return y.reshape(c, h, w, n).transpose(3, 0, 1, 2)
 
     def _grouped_backward(self, dy_rows, shape):
@@ -139,9 +164,25 @@ class _FastStatistics:
         n, _, h, w = shape
         return dx.reshape(c, h, w, n).transpose(3, 0, 1, 2)
 
+    def _compiled_backward(self, dy_rows, shape):
+        """Training backward on batch-last rows of NumPy arrays: fast/compiled.py; dx batch-last."""
+        xp = backend.xp()
+        c, m = dy_rows.shape
+        dtype = dy_rows.dtype
+        inv_std = self._inv_std.astype(dtype, copy=False)
+        scale = (self.params["gamma"] * inv_std).astype(dtype, copy=False)
+        d_beta, dy_xc, dx = xp.empty(c, dtype=dtype), xp.empty(c, dtype=dtype), xp.empty_like(dy_rows)
+        compiled.batch_norm_backward(dy_rows, self._xc_rows, scale, inv_std, dx, d_beta, dy_xc)
+        self.grads["beta"] = d_beta
+        self.grads["gamma"] = dy_xc * inv_std
+        n, _, h, w = shape
+        return dx.reshape(c, h, w, n).transpose(3, 0, 1, 2)
+
     def backward(self, dy):
         if self._training and getattr(self, "_xc_rows", None) is not None:
             dy_rows = self._channel_rows(dy)
+            if dy_rows is not None and compiled.usable(dy_rows, self._xc_rows):
+                return self._compiled_backward(dy_rows, dy.shape)
             if dy_rows is not None:
                 return self._grouped_backward(dy_rows, dy.shape)
         inv_std = self._inv_std

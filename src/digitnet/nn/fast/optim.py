@@ -11,9 +11,11 @@ but the first pass over a block find it in cache.
 
 from __future__ import annotations
 
+import math
+
 from digitnet.nn import backend
 from digitnet.nn import optim as reference
-from digitnet.nn.fast import blocked
+from digitnet.nn.fast import blocked, compiled
 
 
 class _WorkArrays:
@@ -95,12 +97,22 @@ class RMSprop(_WorkArrays, reference.RMSprop):
 
 
 class Adam(_WorkArrays, reference.Adam):
-    """Adam's 12 passes run block by block (fast/blocked.py: each block's passes stay in cache), with one
-    block-sized work array shared by every parameter."""
+    """Adam in one compiled pass over NumPy arrays (fast/compiled.py); otherwise (CuPy) its 12 passes run
+    block by block (fast/blocked.py: each block's passes stay in cache), with one block-sized work array
+    shared by every parameter. Both compute the same numbers."""
 
     def _update(self, name, param, g):
         m = self._slot("m", name, param)
         v = self._slot("v", name, param)
+        if compiled.usable(param, g, m, v) and all(a.flags.c_contiguous for a in (param, m, v)):
+            f = param.dtype.type
+            b1, b2 = self.beta1, self.beta2
+            step_size, sq_scale = self.lr / (1.0 - b1**self.t), math.sqrt(1.0 - b2**self.t)
+            flat = [a.reshape(-1) for a in (param, g, m, v)]
+            compiled.adam_update(
+                *flat, f(1.0 - b1), f(b2), f(1.0 - b2), f(step_size * sq_scale), f(self.eps * sq_scale)
+            )
+            return
         work = self._block_work(param)
         blocked.adam_update(param, g, m, v, work, self.lr, self.beta1, self.beta2, self.eps, self.t)
 

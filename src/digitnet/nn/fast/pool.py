@@ -18,11 +18,16 @@ first); the first maximum is the last tap that did, so backward writes each tap 
 
     b_t = [x_t > max(x_0 .. x_{t-1})],   t >= 1
     dx_t = dy * b_t * not(b_{t+1} or ... or b_last),   dx_0 = dy * not(b_1 or ... or b_last)
+
+For NumPy arrays in batch-last memory (what a fast Conv2D gives) and disjoint square windows, a
+training forward and its backward are one compiled pass each instead (fast/compiled.py): the forward
+keeps the index of each window's first maximum, the backward writes every element of dx once from it.
 """
 
 from __future__ import annotations
 
 from digitnet.nn import backend
+from digitnet.nn.fast import compiled
 from digitnet.nn.layers import pool as reference
 
 
@@ -57,8 +62,10 @@ class MaxPool2D(_Taps, reference.MaxPool2D):
     def forward(self, x, training=False):
         xp = backend.xp()
         ho, wo = self.out_size(x)
+        self._beats = self._first = None
+        if training and self._compiled_fits(x):
+            return self._forward_compiled(x, ho, wo)
         taps = self._taps(x, ho, wo)
-        self._beats = None
         if len(taps) == 1:
             y = taps[0].copy()
         elif training and not self._overlapping:  # record which taps beat the earlier ones (b_t above)
@@ -75,6 +82,8 @@ class MaxPool2D(_Taps, reference.MaxPool2D):
         return y
 
     def backward(self, dy):
+        if self._first is not None:
+            return self._backward_compiled(dy)
         if self._beats is not None:
             return self._backward_from_beats(dy)
         xp = backend.xp()
@@ -95,6 +104,35 @@ class MaxPool2D(_Taps, reference.MaxPool2D):
             else:  # disjoint windows: write straight into dx
                 xp.multiply(rest, x_tap == y, out=dx_tap)
                 rest -= dx_tap
+        return dx
+
+    def _compiled_fits(self, x):
+        """NumPy float array in batch-last memory (C, H, W, N contiguous), disjoint square windows, k > 1."""
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        return (
+            kh == kw == sh == sw > 1
+            and compiled.usable(x)
+            and x.ndim == 4
+            and x.transpose(1, 2, 3, 0).flags.c_contiguous
+        )
+
+    def _forward_compiled(self, x, ho, wo):
+        xp = backend.xp()
+        n, c = x.shape[:2]
+        y = xp.empty((c, ho, wo, n), dtype=x.dtype)
+        self._first = xp.empty((c, ho, wo, n), dtype=xp.uint8)
+        compiled.max_pool_forward(x.transpose(1, 2, 3, 0), self.kernel_size[0], y, self._first)
+        self._x, self._y = x, y.transpose(3, 0, 1, 2)
+        return self._y
+
+    def _backward_compiled(self, dy):
+        xp = backend.xp()
+        ho, wo = dy.shape[2:]
+        dx = self._grad_buffer(self._x, ho, wo, dy.dtype)  # batch-last like x; zeroed where no window reaches
+        dy_last = dy.transpose(1, 2, 3, 0)
+        if not dy_last.flags.c_contiguous:
+            dy_last = xp.ascontiguousarray(dy_last)
+        compiled.max_pool_backward(dy_last, self._first, self.kernel_size[0], dx.transpose(1, 2, 3, 0))
         return dx
 
     def _backward_from_beats(self, dy):

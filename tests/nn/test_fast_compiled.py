@@ -1,0 +1,168 @@
+"""The fast tier's compiled kernels (fast/compiled.py) against the code they replace and the reference tier.
+
+Adam and max-pooling do the same float operations in the same order as the NumPy code, so they are
+compared bit for bit; batch norm's sums run in another order, so it is compared to 1e-10 in float64
+(test_tiers.py compares every layer in batch-last memory with the reference as well). The plain Python
+loops kept beside each kernel (``.python``) give the same numbers as the compiled ones."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from test_tiers import TOL, batch_last, run
+
+from digitnet.nn import optim
+from digitnet.nn.fast import blocked, compiled
+from digitnet.nn.fast import pool as fast_pool
+
+COMPARES_TIERS = True  # each test compares the tiers itself (see conftest.py)
+
+
+def adam_arrays(rng, n, dtype):
+    return [
+        rng.standard_normal(n).astype(dtype),
+        rng.standard_normal(n).astype(dtype),
+        (0.1 * rng.standard_normal(n)).astype(dtype),
+        (0.01 * rng.random(n)).astype(dtype),
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 7, blocked.BLOCK + 3])
+def test_compiled_adam_equals_blocked_adam_bit_for_bit(dtype, n):
+    rng = np.random.default_rng(0)
+    before = adam_arrays(rng, n, dtype)
+    blocked_arrays, compiled_arrays = [a.copy() for a in before], [a.copy() for a in before]
+    lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-8
+    for t in (1, 2, 3):
+        blocked.adam_update(*blocked_arrays, np.empty(min(n, blocked.BLOCK), dtype), lr, b1, b2, eps, t)
+        step, sq = lr / (1 - b1**t), math.sqrt(1 - b2**t)
+        f = np.dtype(dtype).type
+        compiled.adam_update(*compiled_arrays, f(1 - b1), f(b2), f(1 - b2), f(step * sq), f(eps * sq))
+    for name, a, b in zip(("p", "g", "m", "v"), blocked_arrays, compiled_arrays):
+        np.testing.assert_array_equal(b, a, err_msg=name)
+    assert not np.array_equal(compiled_arrays[0], before[0])  # it did update
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_fast_adam_on_numpy_arrays_equals_reference(name, monkeypatch):
+    calls = []
+    kernel = compiled.adam_update
+    monkeypatch.setattr(compiled, "adam_update", lambda *args: calls.append(1) or kernel(*args))
+    rng = np.random.default_rng(1)
+    start = {"w": rng.standard_normal((5, 9)), "b": rng.standard_normal(3), "k": rng.standard_normal((2, 3, 3, 3))}
+    grads = [{k: rng.standard_normal(v.shape) for k, v in start.items()} for _ in range(4)]
+    result = {}
+    for tier in ("reference", "fast"):
+        opt = optim.get(name, tier=tier, lr=0.01, weight_decay=0.05)
+        p = {k: v.copy() for k, v in start.items()}
+        for step in grads:
+            opt.step([(k, p[k], step[k]) for k in p])
+        result[tier] = p
+    assert len(calls) == 4 * len(start)  # every update went through the kernel
+    for k in start:
+        np.testing.assert_allclose(result["fast"][k], result["reference"][k], rtol=TOL, atol=TOL, err_msg=k)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, hw", [(2, (8, 6)), (2, (9, 7)), (3, (9, 10))])
+def test_compiled_max_pool_equals_reference_bit_for_bit(dtype, k, hw):
+    rng = np.random.default_rng(2)
+    x = np.maximum(rng.standard_normal((5, 3) + hw), 0).astype(dtype)  # ReLU zeros: ties in many windows
+    x[0, 0, :k, :k] = 0.5  # a window of equal maxima
+    dy = rng.standard_normal((5, 3, hw[0] // k, hw[1] // k)).astype(dtype)
+    results = {}
+    for tier in ("reference", "fast"):
+        layer = run(tier, "MaxPool2D", {"kernel_size": k}, x.shape[1:], x, lambda s: dy, True)[0]
+        xin = batch_last(x)
+        y = layer.forward(xin, training=True)
+        if tier == "fast":
+            assert layer._first is not None  # the compiled path ran
+            assert y.transpose(1, 2, 3, 0).flags.c_contiguous
+        dx = layer.backward(batch_last(dy))
+        results[tier] = np.array(y), np.array(dx)
+    np.testing.assert_array_equal(results["fast"][0], results["reference"][0])
+    np.testing.assert_array_equal(results["fast"][1], results["reference"][1])
+
+
+def test_compiled_max_pool_propagates_nan_like_numpy_maximum():
+    x = np.zeros((1, 1, 2, 4), np.float32)
+    x[0, 0, 1, 1] = np.nan  # window 0 has a NaN late; window 1 has one first
+    x[0, 0, 0, 2] = np.nan
+    x[0, 0, 1, 3] = 5.0
+    layer = fast_pool.MaxPool2D(2)
+    y = layer.forward(batch_last(x), training=True)
+    assert layer._first is not None
+    assert np.isnan(y).all()
+
+
+def test_compiled_max_pool_is_not_used_where_it_does_not_fit():
+    x = np.random.default_rng(3).standard_normal((2, 3, 6, 6))
+    for layer, data in (
+        (fast_pool.MaxPool2D(2), x),  # NCHW memory
+        (fast_pool.MaxPool2D(3, stride=2), batch_last(x)),  # overlapping windows
+        (fast_pool.MaxPool2D(2), batch_last(x).astype(np.float16)),
+    ):
+        layer.forward(data, training=True)
+        assert layer._first is None
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, TOL), (np.float32, 2e-5)])
+def test_compiled_batch_norm_equals_reference(dtype, tol):
+    rng = np.random.default_rng(4)
+    x = batch_last((rng.standard_normal((4, 3, 5, 6)) * 2 + 1).astype(dtype))
+    dy = batch_last(rng.standard_normal((4, 3, 5, 6)).astype(dtype))
+    out = {}
+    for tier in ("reference", "fast"):
+        layer, y, dx, grads = run(
+            tier, "BatchNorm2D", {"num_channels": 3, "momentum": 0.2}, (3, 5, 6), x, lambda s: dy, True
+        )
+        out[tier] = layer, y, dx, grads
+    fast_layer = out["fast"][0]
+    assert fast_layer._xc_rows is not None
+    for got, want in zip(out["fast"][1:3], out["reference"][1:3]):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    for key in out["reference"][3]:
+        np.testing.assert_allclose(out["fast"][3][key], out["reference"][3][key], rtol=tol, atol=tol, err_msg=key)
+    for key in out["reference"][0].buffers:
+        np.testing.assert_allclose(fast_layer.buffers[key], out["reference"][0].buffers[key], rtol=tol, atol=tol)
+
+
+def test_python_loops_equal_the_compiled_kernels():
+    rng = np.random.default_rng(5)
+    arrays = adam_arrays(rng, 11, np.float64)
+    a, b = [x.copy() for x in arrays], [x.copy() for x in arrays]
+    scalars = (0.1, 0.999, 0.001, 0.002, 1e-8)
+    compiled.adam_update(*a, *scalars)
+    compiled.adam_update.python(*b, *scalars)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+
+    x = rng.standard_normal((2, 4, 6, 3))  # (C, H, W, N)
+    y = [np.empty((2, 2, 3, 3)) for _ in range(2)]
+    first = [np.empty((2, 2, 3, 3), np.uint8) for _ in range(2)]
+    compiled.max_pool_forward(x, 2, y[0], first[0])
+    compiled.max_pool_forward.python(x, 2, y[1], first[1])
+    np.testing.assert_array_equal(y[0], y[1])
+    np.testing.assert_array_equal(first[0], first[1])
+    dx = [np.empty_like(x) for _ in range(2)]
+    compiled.max_pool_backward(y[0], first[0], 2, dx[0])
+    compiled.max_pool_backward.python(y[0], first[0], 2, dx[1])
+    np.testing.assert_array_equal(dx[0], dx[1])
+
+    rows = rng.standard_normal((3, 20))
+    gamma, beta = rng.random(3) + 0.5, rng.standard_normal(3)
+    got = [[np.empty_like(rows), np.empty_like(rows), np.empty(3), np.empty(3)] for _ in range(2)]
+    compiled.batch_norm_forward(rows, gamma, beta, 1e-5, *got[0])
+    compiled.batch_norm_forward.python(rows, gamma, beta, 1e-5, *got[1])
+    for u, v in zip(*got):
+        np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-12)
+
+
+def test_usable_takes_numpy_float_arrays_only():
+    assert compiled.usable(np.zeros(3, np.float32), np.zeros(2))
+    assert not compiled.usable(np.zeros(3, np.int64))
+    assert not compiled.usable(np.zeros(3, np.float16))
+    assert not compiled.usable([1.0, 2.0])
