@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from test_tiers import TOL, batch_last, run
+from test_tiers import LAYERS, LAYOUTS, TOL, batch_last, run
 
 from digitnet.nn import optim
 from digitnet.nn.fast import blocked, compiled
@@ -152,6 +152,12 @@ def test_python_loops_equal_the_compiled_kernels():
     compiled.max_pool_backward.python(y[0], first[0], 2, dx[1])
     np.testing.assert_array_equal(dx[0], dx[1])
 
+    dcols = rng.standard_normal((2, 3, 3, 4, 3, 2))  # (C, kh, kw, Ho, Wo, N), stride (1, 2)
+    dx = [np.zeros((2, 6, 7, 2)) for _ in range(2)]
+    compiled.col2im_add(dcols, 1, 2, dx[0])
+    compiled.col2im_add.python(dcols, 1, 2, dx[1])
+    np.testing.assert_array_equal(dx[0], dx[1])
+
     rows = rng.standard_normal((3, 20))
     gamma, beta = rng.random(3) + 0.5, rng.standard_normal(3)
     got = [[np.empty_like(rows), np.empty_like(rows), np.empty(3), np.empty(3)] for _ in range(2)]
@@ -166,3 +172,42 @@ def test_usable_takes_numpy_float_arrays_only():
     assert not compiled.usable(np.zeros(3, np.int64))
     assert not compiled.usable(np.zeros(3, np.float16))
     assert not compiled.usable([1.0, 2.0])
+
+
+KERNEL_LAYERS = [case for case in LAYERS if case[0] in ("Conv2D", "MaxPool2D", "BatchNorm2D")]
+
+
+@pytest.mark.parametrize("layout", ["c-order", "batch-last"])
+@pytest.mark.parametrize(
+    "name, kwargs, shape", KERNEL_LAYERS, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(KERNEL_LAYERS)]
+)
+def test_fast_layers_without_their_kernels_equal_reference(name, kwargs, shape, layout, monkeypatch):
+    """The NumPy-style paths the kernels replace (what CuPy arrays take) still equal the reference."""
+    monkeypatch.setattr(compiled, "usable", lambda *arrays: False)
+    rng = np.random.default_rng(6)
+    x = LAYOUTS[layout](rng.standard_normal((3,) + shape))
+    g = rng.standard_normal(1000)
+    results = [
+        run(t, name, kwargs, shape, x, lambda s: LAYOUTS[layout](np.resize(g, s)), True) for t in ("reference", "fast")
+    ]
+    (_, y0, dx0, g0), (_, y1, dx1, g1) = results
+    np.testing.assert_allclose(y1, y0, rtol=TOL, atol=TOL)
+    np.testing.assert_allclose(dx1, dx0, rtol=TOL, atol=TOL)
+    for key in g0:
+        np.testing.assert_allclose(g1[key], g0[key], rtol=TOL, atol=TOL, err_msg=key)
+
+
+@pytest.mark.parametrize("stride", [1, 2, (3, 1)])
+def test_conv_input_gradient_goes_through_the_compiled_col2im(stride, monkeypatch):
+    calls = []
+    kernel = compiled.col2im_add
+    monkeypatch.setattr(compiled, "col2im_add", lambda *args: calls.append(1) or kernel(*args))
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 3, 9, 8))
+    kwargs = {"in_channels": 3, "out_channels": 4, "kernel_size": 3, "stride": stride}
+    (_, y0, dx0, g0), (_, y1, dx1, g1) = [
+        run(t, "Conv2D", kwargs, x.shape[1:], x, lambda s: np.cos(np.arange(np.prod(s))).reshape(s), True)
+        for t in ("reference", "fast")
+    ]
+    assert calls == [1]
+    np.testing.assert_allclose(dx1, dx0, rtol=TOL, atol=TOL)

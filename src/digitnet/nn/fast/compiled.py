@@ -14,6 +14,8 @@ measurements that put each one here):
         first[c, i, j, n] = the first such t (row-major) whose value is the maximum (uint8)
     max_pool_backward(dy, first, k, dx)              dx[c, i*k + u, j*k + v, n] = dy[c, i, j, n] if
                                                      first[c, i, j, n] == u*k + v else 0
+    col2im_add(dcols, sh, sw, dx)                    Conv2D's input gradient from dcols = W2.T @ dY:
+        dx[c, r*sh + u, q*sw + v, n] += dcols[c, u, v, r, q, n]      dcols (C, kh, kw, Ho, Wo, N), dx (C, Hp, Wp, N)
     batch_norm_forward(rows, gamma, beta, eps, xc, y, mean, var)     training, rows (C, M) of x:
         mean_c = sum_i x_ci / M,   xc = x - mean,   var_c = sum_i xc_ci^2 / M,
         y = xc * (gamma / sqrt(var + eps)) + beta                    (two passes over each row, then y)
@@ -23,7 +25,8 @@ measurements that put each one here):
 
 Adam and the max-pool do the operations of the NumPy code they replace in the same order and the same
 dtype (no fast-math: nothing is reassociated or fused), so their results are equal to the last bit;
-tests/nn check that. Batch norm's sums run in float64 and may be reordered (``reassociate``: so that
+tests/nn check that. col2im_add adds the kh*kw contributions to each element in another order than
+the NumPy code (equal to rounding). Batch norm's sums run in float64 and may be reordered (``reassociate``: so that
 they run in SIMD lanes); the NumPy code sums in another order too, so the two agree to rounding.
 Scalars are passed in the arrays' dtype so that float32 stays float32.
 
@@ -65,7 +68,10 @@ def compiled(loops=None, *, reassociate=False):
 
 def usable(*arrays) -> bool:
     """True when every array is a NumPy array of float32 or float64 (what the kernels are written for)."""
-    return all(isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64) for a in arrays)
+    for a in arrays:
+        if not isinstance(a, np.ndarray) or a.dtype.char not in "fd":
+            return False
+    return True
 
 
 @compiled
@@ -112,6 +118,18 @@ def max_pool_backward(dy, first, k, dx):
                         tap = u * k + v
                         for n in range(batch):
                             dx[c, i * k + u, j * k + v, n] = dy[c, i, j, n] if first[c, i, j, n] == tap else 0.0
+
+
+@compiled
+def col2im_add(dcols, sh, sw, dx):
+    channels, kh, kw, rows, cols, batch = dcols.shape
+    for c in range(channels):
+        for u in range(kh):
+            for r in range(rows):
+                for v in range(kw):
+                    for q in range(cols):
+                        for n in range(batch):
+                            dx[c, r * sh + u, q * sw + v, n] += dcols[c, u, v, r, q, n]
 
 
 @compiled(reassociate=True)

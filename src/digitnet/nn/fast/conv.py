@@ -14,7 +14,8 @@ computed:
     backward   dW2   = dY @ cols.T                    db = dY @ 1
                (with cols, b and db come through a row of ones appended to cols)
                dx = col2im(W2.T @ dY), or for 'same' padding a convolution of dY with the
-               flipped kernel; both by row shifts where the vertical stride is 1 (row_shifts.py)
+               flipped kernel; both by row shifts where the vertical stride is 1 (row_shifts.py),
+               but for NumPy arrays col2im is one product and one compiled pass (compiled.py)
 
 Inference splits batches whose patch matrix would exceed
 ``INFERENCE_COLS_BYTES``.
@@ -25,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from digitnet.nn import backend
-from digitnet.nn.fast import blocked, im2col, row_shifts
+from digitnet.nn.fast import blocked, compiled, im2col, row_shifts
 from digitnet.nn.layers import conv as reference
 
 INFERENCE_COLS_BYTES = 64 << 20  # inference splits large batches so the patch matrix stays below this
@@ -196,9 +197,11 @@ class Conv2D(reference.Conv2D):
 
         Stride 1 with 'same' padding: dx is itself a convolution of dY, padded by k-1-p, with the
         kernel flipped and in/out swapped, computed by row shifts (kh products over views).
-        Otherwise dcols = W2.T @ dY is added back onto the padded image: by row shifts when the
-        vertical stride is 1, else by im2col.col2im_add (kh*kw slice-adds).
+        Otherwise dcols = W2.T @ dY is added back onto the padded image: for NumPy arrays by one
+        compiled pass (compiled.col2im_add); else by row shifts when the vertical stride is 1, else
+        by im2col.col2im_add (kh*kw slice-adds).
         """
+        xp = backend.xp()
         n, c, h, w = x_shape
         o = self.out_channels
         kh, kw = self.kernel_size
@@ -217,7 +220,11 @@ class Conv2D(reference.Conv2D):
             return batch_last_as_nchw(dx_t.reshape(c, h, w, n))
         dx_t = self._work.get("dx_t", (c, hp, wp, n), dy.dtype)
         dx_t.fill(0)
-        if self.stride[0] == 1:
+        if compiled.usable(dy_cols, weight):  # one product, then one compiled pass adding it back
+            dcols = self._work.get("dcols", (c * kh * kw, ho * wo * n), dy.dtype)
+            xp.matmul(weight.reshape(o, -1).T, dy_cols, out=dcols)
+            compiled.col2im_add(dcols.reshape(c, kh, kw, ho, wo, n), *self.stride, dx_t)
+        elif self.stride[0] == 1:
             row_shifts.col2im(weight, dy_cols, dx_t, ho, wo, self.stride[1], self._work)
         else:
             dcols = (weight.reshape(o, -1).T @ dy_cols).reshape(c, kh, kw, ho, wo, n)

@@ -104,17 +104,30 @@ class Adam(_WorkArrays, reference.Adam):
     def _update(self, name, param, g):
         m = self._slot("m", name, param)
         v = self._slot("v", name, param)
-        if compiled.usable(param, g, m, v) and all(a.flags.c_contiguous for a in (param, m, v)):
-            f = param.dtype.type
-            b1, b2 = self.beta1, self.beta2
-            step_size, sq_scale = self.lr / (1.0 - b1**self.t), math.sqrt(1.0 - b2**self.t)
-            flat = [a.reshape(-1) for a in (param, g, m, v)]
-            compiled.adam_update(
-                *flat, f(1.0 - b1), f(b2), f(1.0 - b2), f(step_size * sq_scale), f(self.eps * sq_scale)
-            )
+        if (
+            compiled.usable(param, g, m, v)
+            and param.flags.c_contiguous
+            and m.flags.c_contiguous
+            and v.flags.c_contiguous
+        ):
+            flat = param.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1)
+            compiled.adam_update(*flat, *self._compiled_scalars(param.dtype))
             return
         work = self._block_work(param)
         blocked.adam_update(param, g, m, v, work, self.lr, self.beta1, self.beta2, self.eps, self.t)
+
+    def _compiled_scalars(self, dtype):
+        """(1 - b1, b2, 1 - b2, step, eps) in ``dtype`` for compiled.adam_update, with the bias corrections
+        of step t folded into step and eps as in blocked.adam_update; kept until t, lr or dtype change."""
+        key = (self.t, self.lr, self.beta1, self.beta2, self.eps, dtype)
+        cached = self.__dict__.get("_scalars")
+        if cached is None or cached[0] != key:
+            f = dtype.type
+            b1, b2 = self.beta1, self.beta2
+            step_size, sq_scale = self.lr / (1.0 - b1**self.t), math.sqrt(1.0 - b2**self.t)
+            values = f(1.0 - b1), f(b2), f(1.0 - b2), f(step_size * sq_scale), f(self.eps * sq_scale)
+            cached = self._scalars = (key, values)
+        return cached[1]
 
     def _block_work(self, param):
         scratch = self.__dict__.setdefault("_scratch", {})
