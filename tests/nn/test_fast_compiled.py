@@ -211,3 +211,17 @@ def test_conv_input_gradient_goes_through_the_compiled_col2im(stride, monkeypatc
     ]
     assert calls == [1]
     np.testing.assert_allclose(dx1, dx0, rtol=TOL, atol=TOL)
+
+
+def test_without_numba_the_fast_tier_runs_its_numpy_code(monkeypatch):
+    from digitnet import zoo
+
+    monkeypatch.setattr(compiled, "NUMBA", False)
+    assert not compiled.usable(np.zeros(3))
+    rng = np.random.default_rng(8)
+    model = zoo.build("lenet5", seed=0)
+    model.compile("adam", lr=1e-3)
+    calls = []
+    monkeypatch.setattr(compiled, "adam_update", lambda *args: calls.append(1))
+    loss, _ = model.train_step(rng.random((4, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 4))
+    assert np.isfinite(loss) and calls == []

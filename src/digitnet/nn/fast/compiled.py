@@ -32,15 +32,20 @@ Scalars are passed in the arrays' dtype so that float32 stays float32.
 
 A kernel is compiled for each new combination of argument types at its first call, and the machine code
 is cached on disk (``cache=True``: next to this file, or Numba's user cache directory when that is not
-writable), so only the first process pays; ``benchmarks/compile_time.py`` measures both. ``usable``
-says whether arrays can go to a kernel: NumPy arrays only (CuPy arrays take the NumPy-style path).
+writable; without a writable place, compiled anew in each process), so only the first process pays;
+``benchmarks/compile_time.py`` measures both. ``usable`` says whether arrays can go to a kernel: NumPy
+arrays only (CuPy arrays take the NumPy-style path), and only when Numba can be imported (it is a
+dependency of digitnet; without it every layer and optimiser runs its NumPy code, more slowly).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 
 import numpy as np
+
+NUMBA = importlib.util.find_spec("numba") is not None  # without it, usable() is False: the NumPy code runs
 
 
 def compiled(loops=None, *, reassociate=False):
@@ -58,8 +63,11 @@ def compiled(loops=None, *, reassociate=False):
         if kernel is None:
             import numba
 
-            fastmath = {"reassoc"} if reassociate else False
-            kernel = numba.njit(cache=True, error_model="numpy", fastmath=fastmath)(loops)
+            options = {"error_model": "numpy", "fastmath": {"reassoc"} if reassociate else False}
+            try:
+                kernel = numba.njit(cache=True, **options)(loops)
+            except RuntimeError:  # no writable cache directory: compile in this process only
+                kernel = numba.njit(**options)(loops)
         return kernel(*args)
 
     call.python = loops
@@ -67,7 +75,10 @@ def compiled(loops=None, *, reassociate=False):
 
 
 def usable(*arrays) -> bool:
-    """True when every array is a NumPy array of float32 or float64 (what the kernels are written for)."""
+    """True when Numba is there and every array is a NumPy array of float32 or float64 (what the kernels
+    are written for)."""
+    if not NUMBA:
+        return False
     for a in arrays:
         if not isinstance(a, np.ndarray) or a.dtype.char not in "fd":
             return False
