@@ -93,12 +93,14 @@ class Conv2D(reference.Conv2D):
     def patches_by_row_shifts(self) -> bool:
         """Whether the layer works from the row matrix P (row_shifts.py) instead of the patch matrix cols.
 
-        For vertical stride 1, a kernel taller than one row and at least ``row_shifts.MIN_ROWS`` rows
+        For vertical stride 1, a kernel taller than one row, at least ``row_shifts.MIN_ROWS`` rows
         I*kw in P (thinner products lose what the smaller copy saves; a small fan-in also keeps cols
-        for its stacked weight gradient).
+        for its stacked weight gradient), and kh*O <= I*kw, so that the forward is one product
+        (row_shifts.conv_product): kh smaller products lost to one from cols at 2 threads (docs/speed.md).
         """
         kh, kw = self.kernel_size
-        return self.stride[0] == 1 and kh > 1 and self.in_channels * kw >= row_shifts.MIN_ROWS
+        rows = self.in_channels * kw
+        return self.stride[0] == 1 and kh > 1 and rows >= row_shifts.MIN_ROWS and kh * self.out_channels <= rows
 
     def _patches_of(self, x, ho, wo):
         """("rows", P (I*kw, Hp*Wo*N)) or ("cols", cols (I*kh*kw [+ 1], Ho*Wo*N)) of x, in reused buffers."""
