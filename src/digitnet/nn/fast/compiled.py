@@ -25,10 +25,11 @@ measurements that put each one here):
 
 Adam and the max-pool do the operations of the NumPy code they replace in the same order and the same
 dtype (no fast-math: nothing is reassociated or fused), so their results are equal to the last bit;
-tests/nn check that. col2im_add adds the kh*kw contributions to each element in another order than
-the NumPy code (equal to rounding). Batch norm's sums run in float64 and may be reordered (``reassociate``: so that
-they run in SIMD lanes); the NumPy code sums in another order too, so the two agree to rounding.
-Scalars are passed in the arrays' dtype so that float32 stays float32.
+tests/nn check that (a NaN in a pooling window wins, as with np.maximum). col2im_add adds the kh*kw
+contributions to each element in another order than the NumPy code, so the two agree to rounding.
+Batch norm's sums run in float64 and may be reordered (``reassociate``, so that they run in SIMD
+lanes); the NumPy code sums in another order too. Scalars are passed in the arrays' dtype so that
+float32 stays float32.
 
 A kernel is compiled for each new combination of argument types at its first call, and the machine code
 is cached on disk (``cache=True``: next to this file, or Numba's user cache directory when that is not

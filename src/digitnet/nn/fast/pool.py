@@ -107,10 +107,11 @@ class MaxPool2D(_Taps, reference.MaxPool2D):
         return dx
 
     def _compiled_fits(self, x):
-        """NumPy float array in batch-last memory (C, H, W, N contiguous), disjoint square windows, k > 1."""
+        """NumPy float array in batch-last memory (C, H, W, N contiguous), disjoint square windows,
+        1 < k < 16 (the window's tap index fits a uint8)."""
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
         return (
-            kh == kw == sh == sw > 1
+            16 > kh == kw == sh == sw > 1
             and compiled.usable(x)
             and x.ndim == 4
             and x.transpose(1, 2, 3, 0).flags.c_contiguous
