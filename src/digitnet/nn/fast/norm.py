@@ -20,6 +20,12 @@ from digitnet.nn.fast import blocked, compiled
 from digitnet.nn.layers import norm as reference
 
 
+def _nchw_view(rows, shape):
+    """The (N, C, H, W) view of batch-last rows (C, H*W*N), for an NCHW ``shape``: no copy."""
+    n, c, h, w = shape
+    return rows.reshape(c, h, w, n).transpose(3, 0, 1, 2)
+
+
 class _FastStatistics:
     """Forward and backward of the fast BatchNorm1D / BatchNorm2D (mixed in before the reference class)."""
 
@@ -72,10 +78,8 @@ class _FastStatistics:
         m = x.size // self.num_features
         rows = self._channel_rows(x)
         self._xc_rows = None
-        if rows is not None and compiled.usable(x):
-            return self._compiled_forward(x, rows, m)
-        if rows is not None and len(blocked.channel_groups(rows.shape[0], m, x.itemsize)) > 1:
-            return self._grouped_forward(x, rows, m)
+        if rows is not None and (compiled.usable(x) or len(blocked.channel_groups(rows.shape[0], m, x.itemsize)) > 1):
+            return self._rows_forward(x, rows, m)
         mean = self._channel_sum(x) / m
         xc = x - self.per_channel(mean)
         var = self._channel_dot(xc, xc) / m
@@ -93,98 +97,66 @@ class _FastStatistics:
         self.buffers["running_var"] *= 1.0 - mom
         self.buffers["running_var"] += (mom * m / max(m - 1, 1)) * var
 
-    def _compiled_forward(self, x, rows, m):
-        """Training forward on batch-last rows (C, M) of NumPy arrays: fast/compiled.py. Returns y batch-last."""
-        xp = backend.xp()
-        c = rows.shape[0]
-        xc, y = xp.empty_like(rows), xp.empty_like(rows)
-        mean, var = xp.empty(c, dtype=x.dtype), xp.empty(c, dtype=x.dtype)
-        gamma, beta = (xp.asarray(self.params[k], dtype=x.dtype) for k in ("gamma", "beta"))
-        compiled.batch_norm_forward(rows, gamma, beta, x.dtype.type(self.eps), xc, y, mean, var)
-        self._keep_rows(x, xc, 1.0 / xp.sqrt(var + self.eps), m)
-        self._update_running(mean, var, m)
-        n, _, h, w = x.shape
-        return y.reshape(c, h, w, n).transpose(3, 0, 1, 2)
-
-    def _keep_rows(self, x, xc_rows, inv_std, m):
-        """Keep what backward needs: x - mean as batch-last rows (C, M) and as an (N, C, H, W) view."""
-        n, c, h, w = x.shape
-        self._xc_rows, self._xc, self._inv_std, self._m = (
-            xc_rows,
-            xc_rows.reshape(c, h, w, n).transpose(3, 0, 1, 2),
-            inv_std,
-            m,
-        )
-
-    def _grouped_forward(self, x, rows, m):
-        """Training forward on batch-last rows (C, M), one group of channels at a time (fast/blocked.py):
-        mean, x - mean, variance and y of a group while its rows are in cache. Returns y batch-last."""
+    def _rows_forward(self, x, rows, m):
+        """Training forward on batch-last rows (C, M): one compiled loop per channel's row for NumPy arrays
+        (fast/compiled.py), else one group of channels at a time (fast/blocked.py): mean, x - mean,
+        variance and y of a group while its rows are in cache. Returns y batch-last."""
         xp = backend.xp()
         c = rows.shape[0]
         gamma, beta = self.params["gamma"], self.params["beta"]
-        ones = xp.ones(m, dtype=x.dtype)
         xc, y = xp.empty_like(rows), xp.empty_like(rows)
         mean, var = xp.empty(c, dtype=x.dtype), xp.empty(c, dtype=x.dtype)
-        for i, j in blocked.channel_groups(c, m, x.itemsize):
-            x_g, xc_g = rows[i:j], xc[i:j]
-            xp.matmul(x_g, ones, out=mean[i:j])
-            mean[i:j] /= m
-            xp.subtract(x_g, mean[i:j, None], out=xc_g)
-            var[i:j] = (xc_g[:, None, :] @ xc_g[:, :, None]).reshape(-1)
-            var[i:j] /= m
-            inv_std = 1.0 / xp.sqrt(var[i:j] + self.eps)
-            xp.multiply(xc_g, (gamma[i:j] * inv_std)[:, None], out=y[i:j])
-            y[i:j] += beta[i:j, None]
-        self._keep_rows(x, xc, 1.0 / xp.sqrt(var + self.eps), m)
+        if compiled.usable(x):
+            compiled.batch_norm_forward(rows, gamma, beta, x.dtype.type(self.eps), xc, y, mean, var)
+        else:
+            ones = xp.ones(m, dtype=x.dtype)
+            for i, j in blocked.channel_groups(c, m, x.itemsize):
+                x_g, xc_g = rows[i:j], xc[i:j]
+                xp.matmul(x_g, ones, out=mean[i:j])
+                mean[i:j] /= m
+                xp.subtract(x_g, mean[i:j, None], out=xc_g)
+                var[i:j] = (xc_g[:, None, :] @ xc_g[:, :, None]).reshape(-1)
+                var[i:j] /= m
+                inv_std = 1.0 / xp.sqrt(var[i:j] + self.eps)
+                xp.multiply(xc_g, (gamma[i:j] * inv_std)[:, None], out=y[i:j])
+                y[i:j] += beta[i:j, None]
+        self._xc_rows, self._xc = xc, _nchw_view(xc, x.shape)
+        self._inv_std, self._m = 1.0 / xp.sqrt(var + self.eps), m
         self._update_running(mean, var, m)
-        n, _, h, w = x.shape
-        return y.reshape(c, h, w, n).transpose(3, 0, 1, 2)
+        return _nchw_view(y, x.shape)
 
-    def _grouped_backward(self, dy_rows, shape):
-        """Training backward on batch-last rows, one group of channels at a time; dx batch-last."""
+    def _rows_backward(self, dy_rows, shape):
+        """Training backward on batch-last rows: compiled for NumPy arrays, else one group of channels at a
+        time; dx batch-last."""
         xp = backend.xp()
         c, m = dy_rows.shape
         scale = self.params["gamma"] * self._inv_std
-        ones = xp.ones(m, dtype=dy_rows.dtype)
         d_beta, dy_xc = xp.empty(c, dtype=dy_rows.dtype), xp.empty(c, dtype=dy_rows.dtype)
         dx = xp.empty_like(dy_rows)
-        groups = blocked.channel_groups(c, m, dy_rows.itemsize)
-        correction = xp.empty((max(j - i for i, j in groups), m), dtype=dy_rows.dtype)
-        for i, j in groups:
-            dy_g, xc_g, corr = dy_rows[i:j], self._xc_rows[i:j], correction[: j - i]
-            xp.matmul(dy_g, ones, out=d_beta[i:j])
-            dy_xc[i:j] = (dy_g[:, None, :] @ xc_g[:, :, None]).reshape(-1)
-            s, inv = scale[i:j], self._inv_std[i:j]
-            xp.multiply(xc_g, (s * inv * inv * dy_xc[i:j] / m)[:, None], out=corr)
-            corr += (s * d_beta[i:j] / m)[:, None]
-            xp.multiply(dy_g, s[:, None], out=dx[i:j])
-            dx[i:j] -= corr
+        if compiled.usable(dy_rows, self._xc_rows):
+            compiled.batch_norm_backward(dy_rows, self._xc_rows, scale, self._inv_std, dx, d_beta, dy_xc)
+        else:
+            ones = xp.ones(m, dtype=dy_rows.dtype)
+            groups = blocked.channel_groups(c, m, dy_rows.itemsize)
+            correction = xp.empty((max(j - i for i, j in groups), m), dtype=dy_rows.dtype)
+            for i, j in groups:
+                dy_g, xc_g, corr = dy_rows[i:j], self._xc_rows[i:j], correction[: j - i]
+                xp.matmul(dy_g, ones, out=d_beta[i:j])
+                dy_xc[i:j] = (dy_g[:, None, :] @ xc_g[:, :, None]).reshape(-1)
+                s, inv = scale[i:j], self._inv_std[i:j]
+                xp.multiply(xc_g, (s * inv * inv * dy_xc[i:j] / m)[:, None], out=corr)
+                corr += (s * d_beta[i:j] / m)[:, None]
+                xp.multiply(dy_g, s[:, None], out=dx[i:j])
+                dx[i:j] -= corr
         self.grads["beta"] = d_beta
         self.grads["gamma"] = dy_xc * self._inv_std
-        n, _, h, w = shape
-        return dx.reshape(c, h, w, n).transpose(3, 0, 1, 2)
-
-    def _compiled_backward(self, dy_rows, shape):
-        """Training backward on batch-last rows of NumPy arrays: fast/compiled.py; dx batch-last."""
-        xp = backend.xp()
-        c, m = dy_rows.shape
-        dtype = dy_rows.dtype
-        inv_std = self._inv_std.astype(dtype, copy=False)
-        scale = (self.params["gamma"] * inv_std).astype(dtype, copy=False)
-        d_beta, dy_xc, dx = xp.empty(c, dtype=dtype), xp.empty(c, dtype=dtype), xp.empty_like(dy_rows)
-        compiled.batch_norm_backward(dy_rows, self._xc_rows, scale, inv_std, dx, d_beta, dy_xc)
-        self.grads["beta"] = d_beta
-        self.grads["gamma"] = dy_xc * inv_std
-        n, _, h, w = shape
-        return dx.reshape(c, h, w, n).transpose(3, 0, 1, 2)
+        return _nchw_view(dx, shape)
 
     def backward(self, dy):
         if self._training and getattr(self, "_xc_rows", None) is not None:
             dy_rows = self._channel_rows(dy)
-            if dy_rows is not None and compiled.usable(dy_rows, self._xc_rows):
-                return self._compiled_backward(dy_rows, dy.shape)
             if dy_rows is not None:
-                return self._grouped_backward(dy_rows, dy.shape)
+                return self._rows_backward(dy_rows, dy.shape)
         inv_std = self._inv_std
         scale = self.params["gamma"] * inv_std
         d_beta = self._channel_sum(dy)
