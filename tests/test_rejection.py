@@ -61,3 +61,14 @@ def test_ink_checks_catch_blank_and_specks_but_pass_digits():
     assert rejection.ink_reason(dot, {}) is None  # no rejection settings: never rejects
     light_on_dark = Image.fromarray(255 - np.asarray(dot))
     assert rejection.ink_reason(light_on_dark, rules) == "too little ink"
+
+
+def test_ink_features_when_the_brightest_pixel_was_a_dropped_speck():
+    # a faint blob and, far from it, one black pixel: to_mnist's speck removal drops the pixel, and with it
+    # the ink's peak, so no ink is above 0.5 any more (this crashed `evaluate --images` on a generated dot)
+    img = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(img).ellipse([60, 60, 120, 120], fill=170)
+    img.putpixel((180, 180), 0)
+    features = rejection.ink_features(img)
+    assert not features["blank"] and 40 <= features["stroke_width"] <= 62 and features["longer_side"] >= 55
+    assert rejection.ink_reason(img, {"method": "ink"}) == "too little ink"

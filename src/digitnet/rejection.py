@@ -7,7 +7,7 @@ Two stages, both configured by ``model.rejection`` (absent or {} => never reject
 
        blank            no stroke stands out from the paper (ink is None)
        too little ink   shape ratio  L / W < min_shape_ratio,  L = longer side of the ink's bounding box,
-                        W = stroke width = 2 max(distance transform of ink > 0.5) + 1   (a dot: L ~ W)
+                        W = stroke width = 2 max(distance transform of ink > half its peak) - 1   (a dot: L ~ W)
 
 2. a score on the network's outputs, higher = less like a digit, rejected when score > threshold:
 
@@ -79,7 +79,7 @@ def ink_features(image) -> dict:
     ink = ink_map(image)
     if ink is None:
         return {"blank": True, "longer_side": 0, "stroke_width": 0.0, "shape_ratio": 0.0}
-    solid = ink > 0.5
+    solid = ink > 0.5 * ink.max()  # the peak is 1 unless to_mnist's speck removal dropped it with a speck
     rows, cols = np.flatnonzero(solid.any(axis=1)), np.flatnonzero(solid.any(axis=0))
     longer = int(max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1))
     width = 2.0 * float(ndimage.distance_transform_edt(solid).max()) - 1.0

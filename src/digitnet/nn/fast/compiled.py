@@ -99,24 +99,33 @@ def adam_update(p, g, m, v, c1, b2, c2, step, eps):
 
 @compiled
 def max_pool_forward(x, k, y, first):
+    # the running maximum and its tap for one window across the batch live in two small local arrays, so
+    # that the compiler can keep them in vector registers (with y and first, which could alias x, it
+    # did not vectorise the loop on AVX2 CPUs); each window's result is then written once
     channels, rows, cols, batch = y.shape
+    best = np.empty(batch, x.dtype)
+    tap = np.empty(batch, np.int32)
     for c in range(channels):
         for i in range(rows):
             for j in range(cols):
                 for n in range(batch):
-                    y[c, i, j, n] = x[c, i * k, j * k, n]
-                    first[c, i, j, n] = 0
+                    best[n] = x[c, i * k, j * k, n]
+                    tap[n] = 0
                 for u in range(k):
                     for v in range(k):
                         if u == 0 and v == 0:
                             continue
+                        t = u * k + v
                         for n in range(batch):
                             value = x[c, i * k + u, j * k + v, n]
-                            best = y[c, i, j, n]
+                            b = best[n]
                             # as NumPy's maximum: a NaN wins and then stays
-                            wins = (value > best) | ((value != value) & (best == best))
-                            y[c, i, j, n] = value if wins else best
-                            first[c, i, j, n] = u * k + v if wins else first[c, i, j, n]
+                            wins = (value > b) | ((value != value) & (b == b))
+                            best[n] = value if wins else b
+                            tap[n] = t if wins else tap[n]
+                for n in range(batch):
+                    y[c, i, j, n] = best[n]
+                    first[c, i, j, n] = tap[n]
 
 
 @compiled
