@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 
 
 def parse_args(argv=None):
@@ -29,7 +27,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(ARGS.th
 
 import numpy as np  # noqa: E402  (after the thread settings)
 
-from digitnet.bench import blas_kernels  # noqa: E402
+from digitnet.bench import blas_kernels, latency_ms  # noqa: E402
 from digitnet.nn.fast import compiled, conv, norm, optim, pool  # noqa: E402
 
 RNG = np.random.default_rng(0)
@@ -41,23 +39,13 @@ def batch_last(c, hw, n=64):
     return np.ascontiguousarray(RNG.standard_normal((c, hw, hw, n), dtype=np.float32)).transpose(3, 0, 1, 2)
 
 
-def median_ms(fn, calls):
-    fn()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
-
-
 def on_and_off(label, make, calls):
     """``make()`` returns the call to time; it is made again with the kernels on and off, twice each."""
     best = {True: float("inf"), False: float("inf")}
     for on in (True, False, True, False):
         compiled.usable = KERNELS_ON if on else (lambda *arrays: False)
         try:
-            best[on] = min(best[on], median_ms(make(), calls))
+            best[on] = min(best[on], latency_ms(make(), calls))
         finally:
             compiled.usable = KERNELS_ON
     print(f"  {label:44s} {best[True]:8.3f} {best[False]:8.3f}  x{best[False] / best[True]:5.2f}", flush=True)

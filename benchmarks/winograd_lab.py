@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 
 
 def parse_args(argv=None):
@@ -33,7 +31,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(ARGS.th
 
 import numpy as np  # noqa: E402  (after the thread settings)
 
-from digitnet.bench import blas_kernels  # noqa: E402
+from digitnet.bench import blas_kernels, latency_ms  # noqa: E402
 from digitnet.nn.fast.conv import Conv2D  # noqa: E402
 
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
@@ -83,16 +81,6 @@ def winograd_forward(x, u):
     return output_transform(np.matmul(u, input_transform(xt, th, tw)), u.shape[1], th, tw, n)
 
 
-def median_ms(fn, calls):
-    fn()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
-
-
 def main() -> int:
     rng = np.random.default_rng(0)
     kernels = ", ".join(f"{k.get('internal_api')} {k.get('architecture', '')}" for k in blas_kernels())
@@ -107,9 +95,9 @@ def main() -> int:
         diff = np.abs(winograd_forward(x, u) - fast).max() / np.abs(fast).max()
         v = input_transform(np.zeros((c, hw + 2, hw + 2, 64), np.float32), hw // 2, hw // 2)
         times = [
-            median_ms(lambda: layer.forward(x, training=True), ARGS.calls),
-            median_ms(lambda: winograd_forward(x, u), ARGS.calls),
-            median_ms(lambda: np.matmul(u, v), ARGS.calls),
+            latency_ms(lambda: layer.forward(x, training=True), ARGS.calls),
+            latency_ms(lambda: winograd_forward(x, u), ARGS.calls),
+            latency_ms(lambda: np.matmul(u, v), ARGS.calls),
         ]
         print(f"  {c:>3d} -> {o:<3d} {hw}x{hw}{'':12s} {times[0]:9.2f} {times[1]:9.2f} {times[2]:12.2f}  {diff:.1e}")
     return 0
