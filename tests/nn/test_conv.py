@@ -126,6 +126,23 @@ def test_outputs_are_fresh_arrays(rng):
 
 
 @pytest.mark.tiers("fast")
+def test_weights_changed_in_place_are_used_by_the_next_forward(rng):
+    """The fast tier keeps its reordered weight between calls; changing the weight in place (as
+    optimisers do), to zero included, must show in the next output."""
+    from digitnet.nn.layers.conv import Conv2D as ReferenceConv2D
+
+    conv = built(Conv2D(96, 32, 3, padding="same"), (96, 6, 6))  # wide: the row-shift path
+    assert conv.patches_by_row_shifts()
+    reference = built(ReferenceConv2D(96, 32, 3, padding="same"), (96, 6, 6))
+    x = rng.standard_normal((2, 96, 6, 6))
+    for change in (lambda w: w.__imul__(-0.5), lambda w: w.__setitem__((0, 0, 1, 2), 7.0), lambda w: w.fill(0)):
+        change(conv.params["weight"])
+        reference.params["weight"][...] = conv.params["weight"]
+        reference.params["bias"][...] = conv.params["bias"]
+        np.testing.assert_allclose(conv.forward(x), reference.forward(x), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.tiers("fast")
 def test_large_inference_batches_are_split_exactly(rng, monkeypatch):
     import digitnet.nn.fast.conv as conv_module
 

@@ -63,8 +63,8 @@ def conv_product(weight, p, ho: int, wo: int, n: int, work, prefix: str):
 
     When kh*O <= C*kw, as one product Z = [W[:, :, 0, :]; ...; W[:, :, kh-1, :]] @ P (kh*O, Hp*Wo*N),
     no larger than P, then Y = sum_u Z[u*O : (u+1)*O] shifted by u rows (P is packed for BLAS once);
-    else as kh products over the views P_u. ``work`` (an im2col.Workspace) holds Z or the product
-    buffer under names starting with ``prefix``.
+    else as kh products over the views P_u. ``work`` (an im2col.Workspace) holds Z, the stacked weight
+    (``stacked_weight``) or the product buffer under names starting with ``prefix``.
     """
     xp = backend.xp()
     o, c, kh, kw = weight.shape
@@ -73,8 +73,7 @@ def conv_product(weight, p, ho: int, wo: int, n: int, work, prefix: str):
     m = ho * wo * n
     if kh * o <= c * kw:
         z = work.get(prefix + "stacked", (kh * o, p.shape[1]), p.dtype)
-        stacked = xp.ascontiguousarray(weight.transpose(2, 0, 1, 3)).reshape(kh * o, c * kw)  # rows (u, o)
-        xp.matmul(stacked, p, out=z)
+        xp.matmul(stacked_weight(weight, work, prefix), p, out=z)
         y = z[:o, :m] + shift(z[o : 2 * o], 1, ho, wo, n)
         for u in range(2, kh):
             y += shift(z[u * o : (u + 1) * o], u, ho, wo, n)
@@ -85,6 +84,23 @@ def conv_product(weight, p, ho: int, wo: int, n: int, work, prefix: str):
         xp.matmul(weight_rows(weight, u), shift(p, u, ho, wo, n), out=term)
         y += term
     return y
+
+
+def stacked_weight(weight, work, prefix: str):
+    """[W[:, :, 0, :]; ...; W[:, :, kh-1, :]] (kh*O, C*kw), rows (u, o), for weight (O, C, kh, kw).
+
+    The reordering copy moves runs of only kw numbers (docs/speed.md: batch-1 latency); ``work`` keeps
+    the result with a copy of the weight it came from, and it is redone only when the weight's values
+    changed (an equality check reads the weight once). Both start at zero, which agree.
+    """
+    xp = backend.xp()
+    o, c, kh, kw = weight.shape
+    source = work.get(prefix + "weight_source", weight.shape, weight.dtype, zeros=True)
+    stacked = work.get(prefix + "weight_stacked", (kh, o, c, kw), weight.dtype, zeros=True)
+    if not xp.array_equal(source, weight):
+        xp.copyto(stacked, weight.transpose(2, 0, 1, 3))
+        xp.copyto(source, weight)
+    return stacked.reshape(kh * o, c * kw)
 
 
 def weight_grad(p, dy_cols, kh: int, kw: int, ho: int, wo: int, n: int):
