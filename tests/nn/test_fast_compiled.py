@@ -1,6 +1,6 @@
 """The fast tier's compiled kernels (fast/compiled.py) against the code they replace and the reference tier.
 
-Adam and max-pooling do the same float operations in the same order as the NumPy code, so they are
+Adam, max-pooling and ReLU do the same float operations in the same order as the NumPy code, so they are
 compared bit for bit; batch norm's sums run in another order, so it is compared to 1e-10 in float64
 (test_tiers.py compares every layer in batch-last memory with the reference as well). The plain Python
 loops kept beside each kernel (``.python``) give the same numbers as the compiled ones."""
@@ -225,3 +225,63 @@ def test_without_numba_the_fast_tier_runs_its_numpy_code(monkeypatch):
     monkeypatch.setattr(compiled, "adam_update", lambda *args: calls.append(1))
     loss, _ = model.train_step(rng.random((4, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 4))
     assert np.isfinite(loss) and calls == []
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["nchw", "batch-last"])
+def test_compiled_relu_equals_reference_bit_for_bit(dtype, layout, monkeypatch):
+    """Above the size threshold the fast ReLU runs its compiled passes; output, memory order and gradient
+    are the reference's (NaN, infinities and signed zeros included)."""
+    from digitnet.nn.fast import elementwise
+    from digitnet.nn.layers import activations
+
+    rng = np.random.default_rng(7)
+    shape = (8, 4, 64, 64)  # 131,072 elements: the compiled passes
+    assert np.prod(shape) >= elementwise.RELU_COMPILED_MIN_SIZE
+    x, dy = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
+    x[0, 0, 0, :5] = np.nan, np.inf, -np.inf, -0.0, 0.0
+    dy[0, 0, 0, 5:8] = np.inf, np.nan, -0.0
+    x[0, 0, 0, 5:8] = 1.0, -1.0, 2.0
+    if layout == "batch-last":  # as Conv2D's outputs: NCHW views of (C, H, W, N) memory
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+        dy = np.ascontiguousarray(dy.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    calls = []
+    for name in ("relu_forward", "relu_backward"):
+        kernel = getattr(compiled, name)
+        monkeypatch.setattr(compiled, name, lambda *args, k=kernel, n=name: calls.append(n) or k(*args))
+    fast, reference = elementwise.ReLU(), activations.ReLU()
+    y, want = fast.forward(x, training=True), reference.forward(x, training=True)
+    np.testing.assert_array_equal(y, want)
+    assert y.strides == x.strides  # the input's memory order is kept
+    np.testing.assert_array_equal(fast.backward(dy), reference.backward(dy))
+    assert calls == ["relu_forward", "relu_backward"]
+    # dy in another memory order than x: the NumPy product, the same numbers
+    other = np.asfortranarray(dy)
+    np.testing.assert_array_equal(fast.backward(other), reference.backward(other))
+
+
+def test_compiled_relu_python_loops_equal_kernels():
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(40)
+    x[:3] = np.nan, -0.0, np.inf
+    out = [[np.empty(40), np.empty(40, bool), np.empty(40)] for _ in range(2)]
+    for arrays, f, b in (
+        (out[0], compiled.relu_forward, compiled.relu_backward),
+        (out[1], compiled.relu_forward.python, compiled.relu_backward.python),
+    ):
+        f(x, arrays[0], arrays[1])
+        b(x, arrays[1], arrays[2])
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_flat_views_walk_memory_in_one_order():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    t = np.ascontiguousarray(a.transpose(2, 0, 1)).transpose(1, 2, 0)  # same values, other memory order
+    copy = np.empty_like(t)  # empty_like keeps t's memory order
+    views = compiled.flat_views(t, copy)
+    assert views is not None and np.shares_memory(views[0], t) and np.shares_memory(views[1], copy)
+    views[1][:] = views[0]
+    np.testing.assert_array_equal(copy, t)  # element i of both views is the same array element
+    assert compiled.flat_views(t, a) is None  # orders differ
+    assert compiled.flat_views(a[:, :, ::2]) is None  # not dense

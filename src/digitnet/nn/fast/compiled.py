@@ -16,6 +16,8 @@ measurements that put each one here):
                                                      first[c, i, j, n] == u*k + v else 0
     col2im_add(dcols, sh, sw, dx)                    Conv2D's input gradient from dcols = W2.T @ dY:
         dx[c, r*sh + u, q*sw + v, n] += dcols[c, u, v, r, q, n]      dcols (C, kh, kw, Ho, Wo, N), dx (C, Hp, Wp, N)
+    relu_forward(x, y, positive)                     flat arrays: positive = x > 0, y = maximum(x, 0)
+    relu_backward(dy, positive, dx)                  dx = dy * positive
     batch_norm_forward(rows, gamma, beta, eps, xc, y, mean, var)     training, rows (C, M) of x:
         mean_c = sum_i x_ci / M,   xc = x - mean,   var_c = sum_i xc_ci^2 / M,
         y = xc * (gamma / sqrt(var + eps)) + beta                    (two passes over each row, then y)
@@ -23,7 +25,7 @@ measurements that put each one here):
         d_beta_c = sum_i dy_ci,   dy_xc_c = sum_i dy_ci xc_ci,
         dx = dy * scale - (xc * (scale inv_std^2 dy_xc / M) + scale d_beta / M)
 
-Adam and the max-pool do the operations of the NumPy code they replace in the same order and the same
+Adam, the max-pool and ReLU do the operations of the NumPy code they replace in the same order and the same
 dtype (no fast-math: nothing is reassociated or fused), so their results are equal to the last bit;
 tests/nn check that (a NaN in a pooling window wins, as with np.maximum). col2im_add adds the kh*kw
 contributions to each element in another order than the NumPy code, so the two agree to rounding.
@@ -86,6 +88,23 @@ def usable(*arrays) -> bool:
     return True
 
 
+def flat_views(*arrays):
+    """Flat views of arrays of one shape that walk their memory in the same order, or None when one of
+    them is not dense in the first one's order (a transposed view of a contiguous array is dense:
+    batch-last activations, fast/conv.py). Element i of every view is then the same array element."""
+    first = arrays[0]
+    if all(a.flags.c_contiguous and a.shape == first.shape for a in arrays):
+        return [a.reshape(-1) for a in arrays]
+    order = tuple(np.argsort([-stride for stride in first.strides], kind="stable"))
+    views = []
+    for a in arrays:
+        walked = a.transpose(order)
+        if a.shape != first.shape or not walked.flags.c_contiguous:
+            return None
+        views.append(walked.reshape(-1))
+    return views
+
+
 @compiled
 def adam_update(p, g, m, v, c1, b2, c2, step, eps):
     for i in range(p.size):
@@ -139,6 +158,23 @@ def max_pool_backward(dy, first, k, dx):
                         tap = u * k + v
                         for n in range(batch):
                             dx[c, i * k + u, j * k + v, n] = dy[c, i, j, n] if first[c, i, j, n] == tap else 0.0
+
+
+@compiled
+def relu_forward(x, y, positive):
+    zero = x.dtype.type(0)
+    for i in range(x.size):
+        value = x[i]
+        positive[i] = value > zero
+        # as NumPy's maximum(x, 0): a NaN passes through
+        y[i] = value if (value > zero) | (value != value) else zero
+
+
+@compiled
+def relu_backward(dy, positive, dx):
+    one, zero = dy.dtype.type(1), dy.dtype.type(0)
+    for i in range(dy.size):
+        dx[i] = dy[i] * (one if positive[i] else zero)  # as dy * mask: 0 * inf is NaN
 
 
 @compiled
