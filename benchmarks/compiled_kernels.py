@@ -28,7 +28,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(ARGS.th
 import numpy as np  # noqa: E402  (after the thread settings)
 
 from digitnet.bench import blas_kernels, latency_ms  # noqa: E402
-from digitnet.nn.fast import compiled, conv, norm, optim, pool  # noqa: E402
+from digitnet.nn.fast import compiled, conv, elementwise, norm, optim, pool  # noqa: E402
 
 RNG = np.random.default_rng(0)
 KERNELS_ON = compiled.usable
@@ -77,6 +77,9 @@ def main() -> int:
         mp = built(pool.MaxPool2D(2), (c, hw, hw))
         on_and_off(f"MaxPool2D(2) forward {c}x{hw}x{hw}", lambda: lambda: mp.forward(x, training=True), calls)
         on_and_off(f"MaxPool2D(2) backward {c}x{hw}x{hw}", lambda: after_forward(mp, x, dy_pooled), calls)
+        relu = elementwise.ReLU()
+        on_and_off(f"ReLU forward {c}x{hw}x{hw}", lambda: lambda: relu.forward(x, training=True), calls)
+        on_and_off(f"ReLU backward {c}x{hw}x{hw}", lambda: after_forward(relu, x, dy), calls)
     for c, o, hw, k in ((16, 48, 12, 5), (32, 64, 14, 3)):  # the reader's conv2 and the cnn's 32 -> 64 (col2im)
         layer = built(conv.Conv2D(c, o, k, padding="same" if k == 3 else 0), (c, hw, hw))
         x = batch_last(c, hw)
