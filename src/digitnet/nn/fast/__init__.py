@@ -13,7 +13,8 @@ parameters, get_config and therefore model files are the reference's.
     elementwise.py        Sigmoid, ReLU, Dropout(2D), Flatten
     optim.py              every optimiser into a reused work array
     compiled.py           loops compiled by Numba, for NumPy arrays: Adam in one pass, max-pool forward
-                          and backward, BatchNorm2D training (CuPy arrays take the NumPy-style code)
+                          and backward, BatchNorm2D training, col2im, ReLU (CuPy arrays take the
+                          NumPy-style code)
 
 Layers without an entry here (Tanh, GELU, Reshape, ...) are the reference classes.
 """
