@@ -11,19 +11,11 @@ CPU shows up here as slower than NumPy: the max-pool forward did on an AVX2 AMD 
 
 from __future__ import annotations
 
-import argparse
 import os
 
+from digitnet.bench import kernel_timing_args
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--calls", type=int, default=25)
-    return parser.parse_args(argv)
-
-
-ARGS = parse_args()
-os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
+ARGS = kernel_timing_args(__doc__.splitlines()[0], threads=1, calls=25)
 
 import numpy as np  # noqa: E402  (after the thread settings)
 

@@ -15,19 +15,11 @@ The table shows the whole Winograd forward, its 16 products alone, and the fast 
 
 from __future__ import annotations
 
-import argparse
 import os
 
+from digitnet.bench import kernel_timing_args
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--calls", type=int, default=20)
-    return parser.parse_args(argv)
-
-
-ARGS = parse_args()
-os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
+ARGS = kernel_timing_args(__doc__.splitlines()[0], threads=2, calls=20)
 
 import numpy as np  # noqa: E402  (after the thread settings)
 

@@ -76,6 +76,17 @@ def per_call_ms(fn, calls: int, repeats: int = 1, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
+def kernel_timing_args(description: str, threads: int, calls: int, argv=None):
+    """Parse ``--threads`` and ``--calls`` for a kernel-timing benchmark and pin the BLAS/OpenMP thread
+    count to ``--threads``. Call it before NumPy is imported (this module does not import it)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--threads", type=int, default=threads)
+    parser.add_argument("--calls", type=int, default=calls)
+    args = parser.parse_args(argv)
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    return args
+
+
 def latency_ms(fn, calls, warmup: int = 3) -> float:
     """Median wall time of ``fn()`` in milliseconds over ``calls`` calls, after ``warmup`` calls."""
     for _ in range(warmup):
