@@ -100,3 +100,21 @@ def test_stacked_weight_gradient_equals_reference(in_channels, kernel, padding):
     np.testing.assert_allclose(dx1, dx0, rtol=TOL, atol=TOL)
     for key in g0:
         np.testing.assert_allclose(g1[key], g0[key], rtol=TOL, atol=TOL, err_msg=key)
+
+
+@pytest.mark.parametrize(
+    "m, rows", [(24 * 24 * 64, 24), (28 * 28 * 64, 28), (24 * 24 * 60, 24), (24 * 24 * 7, 24), (28, 28)]
+)
+def test_stacked_parts_divide_into_short_slices_or_fall_back_to_rows(m, rows):
+    parts = blocked.stacked_parts(m, rows)
+    assert parts % rows == 0 and m % parts == 0
+    shorter = [p for p in range(rows, 64 * rows + 1, rows) if m % p == 0 and m // p <= blocked.STACKED_SLICE]
+    assert parts == (shorter[0] if shorter else rows)
+    assert blocked.stacked_parts(24 * 24 * 64, 24) == 48  # lenet-wide's first layer: slices of 768
+
+
+def test_stacked_weight_grad_is_the_same_product_for_any_part_count():
+    rng = np.random.default_rng(5)
+    dy, cols = rng.standard_normal((4, 96)), rng.standard_normal((7, 96))
+    for parts in (1, 2, 12, 48, 96):
+        np.testing.assert_allclose(blocked.stacked_weight_grad(dy, cols, parts), dy @ cols.T, rtol=1e-12, atol=1e-12)

@@ -11,8 +11,9 @@ per-channel sums change their summation order.
                      and the backward's sums and corrections for one group at a time (fast/norm.py)
     stacked_weight_grad   dW = dY @ cols.T for a small fan-in K (a network's first convolution) as
                      ``parts`` products over slices of the long inner dimension M, summed, instead of
-                     one (O, M) @ (M, K) product; used for K <= STACKED_MAX_FAN_IN (the bound and the
-                     block sizes are chosen by benchmarks/kernels_lab.py's measurements)
+                     one (O, M) @ (M, K) product; used for K <= STACKED_MAX_FAN_IN, with slices of at
+                     most STACKED_SLICE columns (``stacked_parts``; the bounds and the block sizes are
+                     chosen by benchmarks/kernels_lab.py's measurements and docs/speed.md)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from digitnet.nn import backend
 BLOCK = 1 << 15  # elements per block (128 KB of float32): measured best of 8K..128K for Adam
 GROUP_BYTES = 1 << 19  # bytes of one channel group's rows in batch norm
 STACKED_MAX_FAN_IN = 32  # Conv2D weight gradients by stacked_weight_grad up to this in_channels * kh * kw
+STACKED_SLICE = 768  # columns of one part of stacked_weight_grad, at most (when a divisor allows)
 
 
 def adam_update(param, g, m, v, work, lr, beta1, beta2, eps, t):
@@ -67,3 +69,13 @@ def stacked_weight_grad(dy_cols, cols, parts: int):
     return (
         dy_cols.reshape(o, parts, m // parts).transpose(1, 0, 2) @ cols.reshape(k, parts, m // parts).transpose(1, 2, 0)
     ).sum(axis=0)
+
+
+def stacked_parts(m: int, rows: int) -> int:
+    """The part count for stacked_weight_grad over M = ``m`` columns: the smallest multiple of ``rows`` (a
+    layer's output rows Ho, which always divides M = Ho*Wo*N) up to 64 * rows that divides M into slices of
+    at most STACKED_SLICE columns; ``rows`` itself when none does."""
+    for parts in range(rows, 64 * rows + 1, rows):
+        if m % parts == 0 and m // parts <= STACKED_SLICE:
+            return parts
+    return rows
