@@ -103,14 +103,22 @@ def test_stacked_weight_gradient_equals_reference(in_channels, kernel, padding):
 
 
 @pytest.mark.parametrize(
-    "m, rows", [(24 * 24 * 64, 24), (28 * 28 * 64, 28), (24 * 24 * 60, 24), (24 * 24 * 7, 24), (28, 28)]
+    "o, m, rows",
+    [(32, 24 * 24 * 64, 24), (16, 24 * 24 * 64, 24), (32, 28 * 28 * 64, 28), (6, 24 * 24 * 7, 24), (32, 28, 28)],
 )
-def test_stacked_parts_divide_into_short_slices_or_fall_back_to_rows(m, rows):
-    parts = blocked.stacked_parts(m, rows)
+def test_stacked_parts_divide_into_small_slices_or_fall_back_to_rows(o, m, rows):
+    parts = blocked.stacked_parts((o, m), rows, 4)
     assert parts % rows == 0 and m % parts == 0
-    shorter = [p for p in range(rows, 64 * rows + 1, rows) if m % p == 0 and m // p <= blocked.STACKED_SLICE]
-    assert parts == (shorter[0] if shorter else rows)
-    assert blocked.stacked_parts(24 * 24 * 64, 24) == 48  # lenet-wide's first layer: slices of 768
+    small = [
+        p for p in range(rows, 64 * rows + 1, rows) if m % p == 0 and o * (m // p) * 4 <= blocked.STACKED_PART_BYTES
+    ]
+    assert parts == (small[0] if small else rows)
+
+
+def test_stacked_parts_of_the_zoo_first_layers():
+    assert blocked.stacked_parts((32, 24 * 24 * 64), 24, 4) == 48  # lenet-wide: slices of 768 columns
+    assert blocked.stacked_parts((16, 24 * 24 * 64), 24, 4) == 24  # reader: one part per output row
+    assert blocked.stacked_parts((32, 28 * 28 * 64), 28, 4) == 56  # cnn: slices of 896
 
 
 def test_stacked_weight_grad_is_the_same_product_for_any_part_count():

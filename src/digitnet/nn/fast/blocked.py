@@ -11,9 +11,9 @@ per-channel sums change their summation order.
                      and the backward's sums and corrections for one group at a time (fast/norm.py)
     stacked_weight_grad   dW = dY @ cols.T for a small fan-in K (a network's first convolution) as
                      ``parts`` products over slices of the long inner dimension M, summed, instead of
-                     one (O, M) @ (M, K) product; used for K <= STACKED_MAX_FAN_IN, with slices of at
-                     most STACKED_SLICE columns (``stacked_parts``; the bounds and the block sizes are
-                     chosen by benchmarks/kernels_lab.py's measurements and docs/speed.md)
+                     one (O, M) @ (M, K) product; used for K <= STACKED_MAX_FAN_IN, with dY's slices
+                     (O, M / parts) of at most STACKED_PART_BYTES (``stacked_parts``; the bounds and the
+                     block sizes are chosen by benchmarks/kernels_lab.py's measurements and docs/speed.md)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from digitnet.nn import backend
 BLOCK = 1 << 15  # elements per block (128 KB of float32): measured best of 8K..128K for Adam
 GROUP_BYTES = 1 << 19  # bytes of one channel group's rows in batch norm
 STACKED_MAX_FAN_IN = 32  # Conv2D weight gradients by stacked_weight_grad up to this in_channels * kh * kw
-STACKED_SLICE = 768  # columns of one part of stacked_weight_grad, at most (when a divisor allows)
+STACKED_PART_BYTES = 1 << 17  # bytes of one slice of dY in stacked_weight_grad, at most (when a divisor allows)
 
 
 def adam_update(param, g, m, v, work, lr, beta1, beta2, eps, t):
@@ -71,11 +71,12 @@ def stacked_weight_grad(dy_cols, cols, parts: int):
     ).sum(axis=0)
 
 
-def stacked_parts(m: int, rows: int) -> int:
-    """The part count for stacked_weight_grad over M = ``m`` columns: the smallest multiple of ``rows`` (a
-    layer's output rows Ho, which always divides M = Ho*Wo*N) up to 64 * rows that divides M into slices of
-    at most STACKED_SLICE columns; ``rows`` itself when none does."""
+def stacked_parts(dy_shape, rows: int, itemsize: int) -> int:
+    """The part count for stacked_weight_grad of dY (O, M): the smallest multiple of ``rows`` (a layer's output
+    rows Ho, which always divides M = Ho*Wo*N) up to 64 * rows that divides M into slices (O, M / parts) of at
+    most STACKED_PART_BYTES; ``rows`` itself when none does."""
+    o, m = dy_shape
     for parts in range(rows, 64 * rows + 1, rows):
-        if m % parts == 0 and m // parts <= STACKED_SLICE:
+        if m % parts == 0 and o * (m // parts) * itemsize <= STACKED_PART_BYTES:
             return parts
     return rows

@@ -164,7 +164,9 @@ class Conv2D(reference.Conv2D):
             d_weight = row_shifts.weight_grad(patches, dy_cols, *self.kernel_size, ho, wo, n)
         else:  # with a bias, cols' row of ones makes the last column of dY @ cols.T the bias gradient
             if self.in_channels * self.kernel_size[0] * self.kernel_size[1] <= blocked.STACKED_MAX_FAN_IN and ho > 1:
-                d_cols = blocked.stacked_weight_grad(dy_cols, patches, blocked.stacked_parts(dy_cols.shape[1], ho))
+                d_cols = blocked.stacked_weight_grad(
+                    dy_cols, patches, blocked.stacked_parts(dy_cols.shape, ho, dy_cols.itemsize)
+                )
             else:
                 d_cols = (patches @ dy_cols.T).T  # this order: up to 15% faster
             if self.use_bias:
